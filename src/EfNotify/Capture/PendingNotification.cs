@@ -1,0 +1,48 @@
+namespace EfNotify.Capture;
+
+/// <summary>A notification captured in a unit of work, waiting for its transaction to commit.</summary>
+internal sealed class PendingNotification
+{
+    public required string Channel { get; init; }
+
+    public required string Action { get; init; }
+
+    public required string EntityName { get; init; }
+
+    public required object?[] Key { get; init; }
+
+    public required ChangeKind Change { get; set; }
+
+    public required DateTimeOffset At { get; set; }
+
+    public string? By { get; init; }
+
+    public string? SocketId { get; init; }
+
+    public string? SourceEntityName { get; init; }
+
+    public object?[]? SourceKey { get; init; }
+
+    public KeyValuePair<string, object?>[]? Values { get; set; }
+
+    /// <summary>Several changes to one object and action in one transaction become one notification.</summary>
+    public void MergeLater(PendingNotification later)
+    {
+        Change = (Change, later.Change) switch
+        {
+            (_, ChangeKind.Deleted) => ChangeKind.Deleted,
+            (ChangeKind.Added, _) => ChangeKind.Added,
+            _ => later.Change,
+        };
+        At = later.At;
+        Values = later.Values ?? Values;
+    }
+}
+
+internal enum ChangeKind
+{
+    Added,
+    Modified,
+    Deleted,
+    Notified,
+}

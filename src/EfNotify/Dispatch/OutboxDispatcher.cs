@@ -1,0 +1,423 @@
+using System.Text;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Polly;
+using Polly.Retry;
+
+namespace EfNotify.Dispatch;
+
+/// <summary>
+/// Publishes committed outbox rows: woken right after a commit, polling as a fallback. Rows are claimed under a lease,
+/// published in id order in batches the transport accepts, and marked delivered only after the server accepted them.
+/// Transient failures are retried at once (Polly) and then later with a persisted backoff; permanent refusals are
+/// dead-lettered with the reason and do not hold up the rest.
+/// </summary>
+internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
+    where TContext : DbContext
+{
+    private readonly IServiceProvider _services;
+    private readonly OutboxSignal _signal;
+    private readonly TimeProvider _time;
+    private readonly EfNotifyOptions _options;
+    private readonly ILogger _logger;
+    private readonly ResiliencePipeline _pipeline;
+    private readonly string _owner = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
+    private DateTime _nextCleanup;
+
+    public OutboxDispatcher(
+        IServiceProvider services, OutboxSignal signal, TimeProvider time, IOptions<EfNotifyOptions> options, ILogger<OutboxDispatcher<TContext>> logger)
+    {
+        _services = services;
+        _signal = signal;
+        _time = time;
+        _options = options.Value;
+        _logger = logger;
+        _pipeline = BuildPipeline(_options, time, logger);
+    }
+
+    internal string Owner => _owner;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!_options.DispatcherEnabled)
+        {
+            return;
+        }
+
+        var transport = _services.GetService<INotificationTransport>()
+            ?? throw new InvalidOperationException(
+                "EfNotify: no transport is registered, so notifications cannot be published. Call services.AddEfNotify<TContext>().AddPusher(...).");
+
+        LogStarted(_logger, typeof(TContext).Name, _owner);
+        var failures = 0;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                var full = await DispatchOnceAsync(transport, stoppingToken).ConfigureAwait(false);
+                await CleanupIfDueAsync(stoppingToken).ConfigureAwait(false);
+                failures = 0;
+                if (full)
+                {
+                    continue; // more rows are waiting
+                }
+
+                await _signal.WaitAsync(_options.PollingInterval, _time, stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception exception)
+            {
+                // The database or the transport failed outside a publish: log, back off, go on.
+                failures++;
+                var delay = Backoff(failures);
+                LogLoopFailed(_logger, exception, delay);
+                try
+                {
+                    await Task.Delay(delay, _time, stoppingToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+            }
+        }
+    }
+
+    /// <summary>Claims and publishes one batch of rows.</summary>
+    /// <returns><see langword="true"/> when the claim was full, so more rows may be waiting.</returns>
+    internal async Task<bool> DispatchOnceAsync(INotificationTransport transport, CancellationToken stoppingToken)
+    {
+        var scope = _services.CreateAsyncScope();
+        await using (scope.ConfigureAwait(false))
+        {
+            var db = CreateContext(scope.ServiceProvider);
+            try
+            {
+                var now = _time.GetUtcNow().UtcDateTime;
+                var rows = await OutboxStore.ClaimAsync(db, _owner, now, _options.LeaseDuration, _options.ClaimBatchSize, stoppingToken)
+                    .ConfigureAwait(false);
+                if (rows.Count == 0)
+                {
+                    return false;
+                }
+
+                await PublishRowsAsync(db, transport, rows, stoppingToken).ConfigureAwait(false);
+                return rows.Count == _options.ClaimBatchSize;
+            }
+            finally
+            {
+                if (scope.ServiceProvider.GetService<TContext>() is null)
+                {
+                    await db.DisposeAsync().ConfigureAwait(false);
+                }
+            }
+        }
+    }
+
+    private async Task PublishRowsAsync(DbContext db, INotificationTransport transport, List<OutboxMessage> rows, CancellationToken stoppingToken)
+    {
+        var states = new RowState[rows.Count];
+        var items = new List<Item>(rows.Count);
+        for (var r = 0; r < rows.Count; r++)
+        {
+            states[r] = new RowState();
+            Expand(rows[r], r, transport.MaxEventDataBytes, items, states[r]);
+        }
+
+        (int Row, string Reason)? stopped = null;
+        var batchSize = Math.Max(1, transport.MaxBatchSize);
+        for (var start = 0; start < items.Count && stopped is null; start += batchSize)
+        {
+            var chunk = items.GetRange(start, Math.Min(batchSize, items.Count - start));
+            var failure = await PublishAsync(transport, chunk, stoppingToken).ConfigureAwait(false);
+            if (failure is null)
+            {
+                foreach (var item in chunk)
+                {
+                    states[item.Row].Delivered++;
+                }
+
+                continue;
+            }
+
+            if (failure.IsTransient || chunk.Count == 1)
+            {
+                if (failure.IsTransient)
+                {
+                    stopped = (chunk[0].Row, failure.Reason);
+                }
+                else
+                {
+                    states[chunk[0].Row].Refused.Add((chunk[0].Raw, failure.Reason));
+                }
+
+                continue;
+            }
+
+            // The server refused the batch: find the notifications it refuses one by one, so the others still go.
+            foreach (var item in chunk)
+            {
+                var single = await PublishAsync(transport, [item], stoppingToken).ConfigureAwait(false);
+                if (single is null)
+                {
+                    states[item.Row].Delivered++;
+                }
+                else if (single.IsTransient)
+                {
+                    stopped = (item.Row, single.Reason);
+                    break;
+                }
+                else
+                {
+                    states[item.Row].Refused.Add((item.Raw, single.Reason));
+                }
+            }
+        }
+
+        await RecordAsync(db, rows, states, stopped).ConfigureAwait(false);
+    }
+
+    private async Task RecordAsync(DbContext db, List<OutboxMessage> rows, RowState[] states, (int Row, string Reason)? stopped)
+    {
+        // Outcomes are recorded even when the host is stopping: what the server accepted must not be published again.
+        var none = CancellationToken.None;
+        var now = _time.GetUtcNow().UtcDateTime;
+        var delivered = new List<long>();
+        var release = new List<long>();
+        for (var r = 0; r < rows.Count; r++)
+        {
+            var row = rows[r];
+            var state = states[r];
+            if (stopped is { } stop && r >= stop.Row)
+            {
+                if (r == stop.Row)
+                {
+                    var attempts = row.Attempts + 1;
+                    var deadLetter = attempts >= _options.MaxAttempts;
+                    var next = now + Backoff(attempts);
+                    await OutboxStore.RetryLaterAsync(db, _owner, row.Id, attempts, next, stop.Reason, deadLetter, none).ConfigureAwait(false);
+                    if (deadLetter)
+                    {
+                        LogDeadLettered(_logger, row.Id, row.Count, $"out of attempts ({attempts}): {stop.Reason}");
+                    }
+                    else
+                    {
+                        LogBackoff(_logger, row.Id, attempts, next, stop.Reason);
+                    }
+                }
+                else
+                {
+                    release.Add(row.Id);
+                }
+
+                continue;
+            }
+
+            if (state.Refused.Count == 0)
+            {
+                delivered.Add(row.Id);
+                continue;
+            }
+
+            foreach (var (_, reason) in state.Refused)
+            {
+                LogDeadLettered(_logger, row.Id, 1, reason);
+            }
+
+            await OutboxStore.DeadLetterAsync(db, _owner, row, state.Refused, wholeRow: state.Delivered == 0, now, none).ConfigureAwait(false);
+        }
+
+        await OutboxStore.MarkDeliveredAsync(db, _owner, delivered, now, none).ConfigureAwait(false);
+        await OutboxStore.ReleaseAsync(db, _owner, release, none).ConfigureAwait(false);
+    }
+
+    private async Task<Failure?> PublishAsync(INotificationTransport transport, List<Item> chunk, CancellationToken stoppingToken)
+    {
+        var events = new OutgoingEvent[chunk.Count];
+        for (var i = 0; i < events.Length; i++)
+        {
+            events[i] = chunk[i].Event;
+        }
+
+        try
+        {
+            // A request in flight is not cancelled on shutdown: its outcome is recorded, so nothing is sent twice.
+            await _pipeline.ExecuteAsync(
+                static async (state, _) => await state.transport.PublishAsync(state.events, CancellationToken.None).ConfigureAwait(false),
+                (transport, events),
+                stoppingToken).ConfigureAwait(false);
+            return null;
+        }
+        catch (PublishException exception)
+        {
+            return new Failure(exception.IsTransient, Describe(exception));
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            return new Failure(true, "the dispatcher stopped while waiting to retry");
+        }
+        catch (Exception exception) when (IsTransient(exception))
+        {
+            return new Failure(true, Describe(exception));
+        }
+    }
+
+    private void Expand(OutboxMessage row, int rowIndex, int maxDataBytes, List<Item> items, RowState state)
+    {
+        using var document = JsonDocument.Parse(row.Payload);
+        foreach (var element in document.RootElement.EnumerateArray())
+        {
+            var raw = element.GetRawText();
+            var channel = element.GetProperty("channel").GetString()!;
+            var name = element.GetProperty("event").GetString()!;
+            var socketId = element.TryGetProperty("socketId", out var socket) ? socket.GetString() : null;
+            var dataElement = element.GetProperty("data");
+            var data = dataElement.GetRawText();
+            var size = Encoding.UTF8.GetByteCount(data);
+            if (size > maxDataBytes)
+            {
+                data = Minimal(dataElement);
+                var minimalSize = Encoding.UTF8.GetByteCount(data);
+                if (minimalSize > maxDataBytes)
+                {
+                    state.Refused.Add((raw, $"event data is {minimalSize} bytes even in its minimal form; the transport accepts at most {maxDataBytes}"));
+                    continue;
+                }
+
+                LogShrunk(_logger, row.Id, size, maxDataBytes);
+            }
+
+            items.Add(new Item(rowIndex, raw, new OutgoingEvent(channel, name, data, socketId)));
+        }
+    }
+
+    /// <summary>The message without values, notifier and source: what a client needs to refetch.</summary>
+    private static string Minimal(JsonElement data)
+    {
+        using var stream = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(stream))
+        {
+            writer.WriteStartObject();
+            foreach (var property in data.EnumerateObject())
+            {
+                if (property.Name is "id" or "entity" or "key" or "action" or "change" or "at")
+                {
+                    property.WriteTo(writer);
+                }
+            }
+
+            writer.WriteBoolean("truncated", true);
+            writer.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(stream.GetBuffer(), 0, (int)stream.Length);
+    }
+
+    private async Task CleanupIfDueAsync(CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow().UtcDateTime;
+        if (now < _nextCleanup)
+        {
+            return;
+        }
+
+        _nextCleanup = now + TimeSpan.FromMinutes(1);
+        var scope = _services.CreateAsyncScope();
+        await using (scope.ConfigureAwait(false))
+        {
+            var db = CreateContext(scope.ServiceProvider);
+            var deleted = await OutboxStore.DeleteDeliveredAsync(db, now - _options.DeliveredRetention, 1000, cancellationToken).ConfigureAwait(false);
+            if (deleted > 0)
+            {
+                LogCleanedUp(_logger, deleted);
+            }
+
+            if (scope.ServiceProvider.GetService<TContext>() is null)
+            {
+                await db.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static DbContext CreateContext(IServiceProvider services)
+        => services.GetService<TContext>()
+           ?? services.GetService<IDbContextFactory<TContext>>()?.CreateDbContext()
+           ?? throw new InvalidOperationException(
+               $"EfNotify: {typeof(TContext).Name} is not registered. Register it with AddDbContext, AddDbContextPool or AddDbContextFactory.");
+
+    private TimeSpan Backoff(int attempts)
+    {
+        var factor = Math.Pow(2, Math.Min(attempts, 30));
+        var delay = TimeSpan.FromTicks((long)Math.Min(Math.Max(_options.RetryBaseDelay.Ticks, TimeSpan.TicksPerMillisecond * 10) * factor, _options.MaxBackoff.Ticks));
+        return delay;
+    }
+
+    private static bool IsTransient(Exception exception)
+        => exception is PublishException { IsTransient: true } or HttpRequestException or TimeoutException or TaskCanceledException or IOException;
+
+    private static string Describe(Exception exception)
+        => exception is PublishException { StatusCode: { } code } ? $"{code}: {exception.Message}" : $"{exception.GetType().Name}: {exception.Message}";
+
+    private static ResiliencePipeline BuildPipeline(EfNotifyOptions options, TimeProvider time, ILogger logger)
+    {
+        var builder = new ResiliencePipelineBuilder { TimeProvider = time };
+        if (options.MaxRetryAttempts > 0)
+        {
+            builder.AddRetry(new RetryStrategyOptions
+            {
+                ShouldHandle = new PredicateBuilder().Handle<Exception>(IsTransient),
+                MaxRetryAttempts = options.MaxRetryAttempts,
+                Delay = options.RetryBaseDelay,
+                MaxDelay = options.MaxBackoff,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                OnRetry = args =>
+                {
+                    LogRetry(logger, args.AttemptNumber + 1, args.RetryDelay, args.Outcome.Exception?.Message ?? "unknown");
+                    return default;
+                },
+            });
+        }
+
+        return builder.Build();
+    }
+
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "EfNotify dispatcher for {Context} started as {Owner}")]
+    private static partial void LogStarted(ILogger logger, string context, string owner);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "Publishing failed; retry {Attempt} in {Delay}: {Reason}")]
+    private static partial void LogRetry(ILogger logger, int attempt, TimeSpan delay, string reason);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "Outbox row {Id} failed (attempt {Attempts}); next attempt at {Next:O}: {Reason}")]
+    private static partial void LogBackoff(ILogger logger, long id, int attempts, DateTime next, string reason);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Error, Message = "Dead-lettered {Count} notification(s) of outbox row {Id}: {Reason}")]
+    private static partial void LogDeadLettered(ILogger logger, long id, int count, string reason);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Error, Message = "The EfNotify dispatcher loop failed; it resumes in {Delay}")]
+    private static partial void LogLoopFailed(ILogger logger, Exception exception, TimeSpan delay);
+
+    [LoggerMessage(EventId = 6, Level = LogLevel.Debug, Message = "Deleted {Count} delivered outbox rows past their retention")]
+    private static partial void LogCleanedUp(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 7, Level = LogLevel.Information, Message = "A notification of outbox row {Id} has {Size} bytes of data, over the limit of {Limit}; it is sent in its minimal form")]
+    private static partial void LogShrunk(ILogger logger, long id, int size, int limit);
+
+    private sealed record Item(int Row, string Raw, OutgoingEvent Event);
+
+    private sealed record Failure(bool IsTransient, string Reason);
+
+    private sealed class RowState
+    {
+        public int Delivered { get; set; }
+
+        public List<(string Item, string Reason)> Refused { get; } = [];
+    }
+}

@@ -1,0 +1,135 @@
+using Microsoft.EntityFrameworkCore;
+
+namespace EfNotify.Dispatch;
+
+/// <summary>The dispatcher's queries on the outbox table, through the application's own DbContext.</summary>
+internal static class OutboxStore
+{
+    /// <summary>
+    /// Leases the oldest pending rows. Rows are taken in id order and the claim stops at the first row still waiting for
+    /// its next attempt, so a row in backoff is never overtaken by later notifications (per-channel order).
+    /// </summary>
+    public static async Task<List<OutboxMessage>> ClaimAsync(
+        DbContext db, string owner, DateTime now, TimeSpan lease, int batchSize, CancellationToken cancellationToken)
+    {
+        var set = db.Set<OutboxMessage>();
+        var candidates = await set.AsNoTracking()
+            .Where(m => m.Status == OutboxStatus.Pending && (m.LockedUntil == null || m.LockedUntil < now))
+            .OrderBy(m => m.Id)
+            .Take(batchSize)
+            .ToListAsync(cancellationToken)
+            .ConfigureAwait(false);
+
+        var due = candidates.TakeWhile(m => m.NextAttemptAt <= now).ToList();
+        if (due.Count == 0)
+        {
+            return due;
+        }
+
+        var ids = due.Select(m => m.Id).ToList();
+        var until = now + lease;
+        var claimed = await set
+            .Where(m => ids.Contains(m.Id) && m.Status == OutboxStatus.Pending && (m.LockedUntil == null || m.LockedUntil < now))
+            .ExecuteUpdateAsync(s => s.SetProperty(m => m.LockedBy, owner).SetProperty(m => m.LockedUntil, until), cancellationToken)
+            .ConfigureAwait(false);
+
+        if (claimed == due.Count)
+        {
+            return due;
+        }
+
+        // Another instance took some of them between the two statements: keep the ones that are ours, in order.
+        var ours = await set.AsNoTracking()
+            .Where(m => ids.Contains(m.Id) && m.LockedBy == owner && m.LockedUntil == until)
+            .Select(m => m.Id)
+            .ToListAsync(cancellationToken)
+            .ConfigureAwait(false);
+        var ourIds = ours.ToHashSet();
+        return due.Where(m => ourIds.Contains(m.Id)).ToList();
+    }
+
+    public static Task<int> MarkDeliveredAsync(DbContext db, string owner, IReadOnlyCollection<long> ids, DateTime now, CancellationToken cancellationToken)
+        => ids.Count == 0
+            ? Task.FromResult(0)
+            : db.Set<OutboxMessage>()
+                .Where(m => ids.Contains(m.Id) && m.LockedBy == owner)
+                .ExecuteUpdateAsync(
+                    s => s.SetProperty(m => m.Status, OutboxStatus.Delivered)
+                        .SetProperty(m => m.DeliveredAt, now)
+                        .SetProperty(m => m.LockedBy, (string?)null)
+                        .SetProperty(m => m.LockedUntil, (DateTime?)null),
+                    cancellationToken);
+
+    public static Task<int> ReleaseAsync(DbContext db, string owner, IReadOnlyCollection<long> ids, CancellationToken cancellationToken)
+        => ids.Count == 0
+            ? Task.FromResult(0)
+            : db.Set<OutboxMessage>()
+                .Where(m => ids.Contains(m.Id) && m.LockedBy == owner)
+                .ExecuteUpdateAsync(
+                    s => s.SetProperty(m => m.LockedBy, (string?)null).SetProperty(m => m.LockedUntil, (DateTime?)null),
+                    cancellationToken);
+
+    public static Task<int> RetryLaterAsync(
+        DbContext db, string owner, long id, int attempts, DateTime nextAttemptAt, string reason, bool deadLetter, CancellationToken cancellationToken)
+        => db.Set<OutboxMessage>()
+            .Where(m => m.Id == id && m.LockedBy == owner)
+            .ExecuteUpdateAsync(
+                s => s.SetProperty(m => m.Attempts, attempts)
+                    .SetProperty(m => m.NextAttemptAt, nextAttemptAt)
+                    .SetProperty(m => m.LastError, Truncate(reason))
+                    .SetProperty(m => m.Status, deadLetter ? OutboxStatus.DeadLettered : OutboxStatus.Pending)
+                    .SetProperty(m => m.LockedBy, (string?)null)
+                    .SetProperty(m => m.LockedUntil, (DateTime?)null),
+                cancellationToken);
+
+    /// <summary>Dead-letters the refused notifications of a row; the row itself is delivered or dead-lettered as a whole.</summary>
+    public static async Task DeadLetterAsync(
+        DbContext db, string owner, OutboxMessage row, IReadOnlyList<(string Item, string Reason)> refused, bool wholeRow, DateTime now,
+        CancellationToken cancellationToken)
+    {
+        if (wholeRow)
+        {
+            await RetryLaterAsync(db, owner, row.Id, row.Attempts + 1, now, refused[0].Reason, deadLetter: true, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        foreach (var (item, reason) in refused)
+        {
+            db.Add(new OutboxMessage
+            {
+                CreatedAt = row.CreatedAt,
+                NextAttemptAt = now,
+                Payload = "[" + item + "]",
+                Count = 1,
+                Status = OutboxStatus.DeadLettered,
+                Attempts = 1,
+                LastError = Truncate(reason),
+            });
+        }
+
+        await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        db.ChangeTracker.Clear();
+        await MarkDeliveredAsync(db, owner, [row.Id], now, cancellationToken).ConfigureAwait(false);
+    }
+
+    public static async Task<int> DeleteDeliveredAsync(DbContext db, DateTime cutoff, int batchSize, CancellationToken cancellationToken)
+    {
+        var total = 0;
+        while (true)
+        {
+            var deleted = await db.Set<OutboxMessage>()
+                .Where(m => m.Status == OutboxStatus.Delivered && m.DeliveredAt < cutoff)
+                .OrderBy(m => m.Id)
+                .Take(batchSize)
+                .ExecuteDeleteAsync(cancellationToken)
+                .ConfigureAwait(false);
+            total += deleted;
+            if (deleted < batchSize)
+            {
+                return total;
+            }
+        }
+    }
+
+    private static string Truncate(string reason) => reason.Length <= 2000 ? reason : reason[..2000];
+}

@@ -1,0 +1,51 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace EfNotify;
+
+/// <summary>Options of the outbox dispatcher. Bound from the <c>EfNotify</c> configuration section when configuration is given.</summary>
+public sealed class EfNotifyOptions
+{
+    /// <summary>The default configuration section: <c>EfNotify</c>.</summary>
+    public const string SectionName = "EfNotify";
+
+    /// <summary>Whether this process runs the dispatcher. Default: <see langword="true"/>. Turn it off in processes that only write.</summary>
+    public bool DispatcherEnabled { get; set; } = true;
+
+    /// <summary>How many outbox rows one claim takes. Default: 100.</summary>
+    [Range(1, 10_000)]
+    public int ClaimBatchSize { get; set; } = 100;
+
+    /// <summary>
+    /// How often the dispatcher looks for rows when nothing woke it: picks up rows of other processes and rows left by a
+    /// process that died after its commit. Default: 1 second.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
+    public TimeSpan PollingInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long a claim holds rows before another instance may take them over. Default: 30 seconds.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Immediate retries of one request for transient failures (network, timeout, 5xx, 429). Default: 3.</summary>
+    [Range(0, 20)]
+    public int MaxRetryAttempts { get; set; } = 3;
+
+    /// <summary>The first delay of the immediate retries; it grows exponentially, with jitter. Default: 200 ms.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
+    public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>
+    /// How many times a row may fail transiently (after its immediate retries) before it is dead-lettered. Between them
+    /// the row waits <see cref="RetryBaseDelay"/> times 2^attempts, at most <see cref="MaxBackoff"/>. Default: 50.
+    /// </summary>
+    [Range(1, 10_000)]
+    public int MaxAttempts { get; set; } = 50;
+
+    /// <summary>The longest wait between two attempts of a row. Default: 1 minute.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "1.00:00:00")]
+    public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>How long delivered rows are kept before cleanup deletes them. Default: 1 day.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "365.00:00:00")]
+    public TimeSpan DeliveredRetention { get; set; } = TimeSpan.FromDays(1);
+}
