@@ -329,6 +329,7 @@ internal sealed partial class EfNotifyInterceptor(TimeProvider time, INotifierCo
 
         var unitOfWork = UnitOfWork(context);
         unitOfWork.Wrote = false;
+        unitOfWork.Manual.Clear();
         if (ReferenceEquals(unitOfWork.PendingTransaction, transaction) || unitOfWork.ImplicitSave)
         {
             unitOfWork.Pending.Clear();
