@@ -50,7 +50,6 @@ public static class PusherEfNotifyBuilderExtensions
 
     private static void AddServices(IServiceCollection services, string sectionName)
     {
-        services.AddOptions<PusherOptions>().ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PusherOptions>>(new PusherOptionsValidator(sectionName)));
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<PusherChannelAuthorizer>();
@@ -60,6 +59,8 @@ public static class PusherEfNotifyBuilderExtensions
         {
             return;
         }
+
+        services.AddOptions<PusherOptions>().ValidateOnStart();
 
         // The transport is a singleton holding this client, so connections are recycled by the handler itself
         // (PooledConnectionLifetime) rather than by the factory's handler rotation, which a held client never sees.

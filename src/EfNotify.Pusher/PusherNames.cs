@@ -37,9 +37,9 @@ internal static partial class PusherNames
 
     private static string Shorten(string value) => value.Length <= 40 ? value : value[..40] + "...";
 
-    [GeneratedRegex("^[0-9]+\\.[0-9]+$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^[0-9]+\\.[0-9]+\\z", RegexOptions.CultureInvariant)]
     private static partial Regex SocketIdPattern();
 
-    [GeneratedRegex("^[-a-zA-Z0-9_=@,.;]+$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^[-a-zA-Z0-9_=@,.;]+\\z", RegexOptions.CultureInvariant)]
     private static partial Regex ChannelNamePattern();
 }
