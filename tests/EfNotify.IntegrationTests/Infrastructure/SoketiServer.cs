@@ -255,8 +255,15 @@ public sealed class SoketiServer : IAsyncLifetime, IAsyncDisposable
                     throw new InvalidOperationException($"soketi exited with code {process.ExitCode}:\n{Output}");
                 }
 
-                using var response = await http.GetAsync(ready);
-                return response.IsSuccessStatusCode;
+                try
+                {
+                    using var response = await http.GetAsync(ready);
+                    return response.IsSuccessStatusCode;
+                }
+                catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+                {
+                    return false; // not listening yet
+                }
             },
             StartTimeout,
             $"soketi to answer GET {ready}");
