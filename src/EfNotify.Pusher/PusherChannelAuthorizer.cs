@@ -1,0 +1,102 @@
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+
+namespace EfNotify.Pusher;
+
+/// <summary>
+/// Signs the authorizations a browser needs to subscribe to private and presence channels, and to sign in as a user.
+/// Decide first whether the user may see the channel; this class only signs.
+/// </summary>
+/// <remarks>
+/// The returned string is the <c>auth</c> value of the JSON answer to pusher-js (<c>{"auth":"key:signature"}</c>,
+/// plus <c>channel_data</c> for presence or <c>user_data</c> for sign-in). Encrypted channels
+/// (<c>private-encrypted-</c>) are not supported.
+/// </remarks>
+public sealed class PusherChannelAuthorizer
+{
+    private readonly string _key;
+    private readonly string _secret;
+
+    /// <summary>Creates the authorizer.</summary>
+    /// <param name="options">The application key and secret.</param>
+    public PusherChannelAuthorizer(IOptions<PusherOptions> options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _key = options.Value.Key;
+        _secret = options.Value.Secret;
+    }
+
+    /// <summary>Signs a subscription to a <c>private-</c> channel.</summary>
+    /// <param name="socketId">The connection's socket id, as pusher-js posts it (for example <c>1234.5678</c>).</param>
+    /// <param name="channelName">The channel, starting with <c>private-</c>.</param>
+    /// <returns>The <c>auth</c> value: <c>{key}:{hex signature}</c>.</returns>
+    /// <exception cref="ArgumentException">A malformed socket id, or a channel name that breaks Pusher's grammar, is longer than 164 characters or is not a private channel.</exception>
+    public string AuthorizePrivateChannel(string socketId, string channelName)
+    {
+        PusherNames.ValidateSocketId(socketId, nameof(socketId));
+        PusherNames.ValidateChannelName(channelName, nameof(channelName));
+        if (!channelName.StartsWith("private-", StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"The channel '{channelName}' is not a private channel: its name must start with 'private-'.", nameof(channelName));
+        }
+
+        if (channelName.StartsWith("private-encrypted-", StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"The channel '{channelName}' is an encrypted channel, which EfNotify does not support.", nameof(channelName));
+        }
+
+        return Sign($"{socketId}:{channelName}");
+    }
+
+    /// <summary>Signs a subscription to a <c>presence-</c> channel.</summary>
+    /// <param name="socketId">The connection's socket id.</param>
+    /// <param name="channelName">The channel, starting with <c>presence-</c>.</param>
+    /// <param name="channelData">
+    /// JSON text <c>{"user_id":..,"user_info":{..}}</c>; answer the browser with exactly this string as <c>channel_data</c>.
+    /// </param>
+    /// <returns>The <c>auth</c> value: <c>{key}:{hex signature}</c>.</returns>
+    /// <exception cref="ArgumentException">A malformed socket id or channel name, or channel data that is not a JSON object with a <c>user_id</c>.</exception>
+    public string AuthorizePresenceChannel(string socketId, string channelName, string channelData)
+    {
+        PusherNames.ValidateSocketId(socketId, nameof(socketId));
+        PusherNames.ValidateChannelName(channelName, nameof(channelName));
+        if (!channelName.StartsWith("presence-", StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"The channel '{channelName}' is not a presence channel: its name must start with 'presence-'.", nameof(channelName));
+        }
+
+        RequireJsonObjectWith(channelData, "user_id", nameof(channelData));
+        return Sign($"{socketId}:{channelName}:{channelData}");
+    }
+
+    /// <summary>Signs a user sign-in (pusher-js <c>signin()</c>, answered at <c>/pusher/user-auth</c>).</summary>
+    /// <param name="socketId">The connection's socket id.</param>
+    /// <param name="userData">JSON text with at least an <c>id</c>; answer the browser with exactly this string as <c>user_data</c>.</param>
+    /// <returns>The <c>auth</c> value: <c>{key}:{hex signature}</c>.</returns>
+    /// <exception cref="ArgumentException">A malformed socket id, or user data that is not a JSON object with an <c>id</c>.</exception>
+    public string AuthenticateUser(string socketId, string userData)
+    {
+        PusherNames.ValidateSocketId(socketId, nameof(socketId));
+        RequireJsonObjectWith(userData, "id", nameof(userData));
+        return Sign($"{socketId}::user::{userData}");
+    }
+
+    private string Sign(string value) => $"{_key}:{PusherSignature.HmacHex(_secret, value)}";
+
+    private static void RequireJsonObjectWith(string json, string property, string paramName)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(json, paramName);
+        try
+        {
+            using var document = JsonDocument.Parse(json);
+            if (document.RootElement.ValueKind != JsonValueKind.Object || !document.RootElement.TryGetProperty(property, out _))
+            {
+                throw new ArgumentException($"The value must be a JSON object with a '{property}' property.", paramName);
+            }
+        }
+        catch (JsonException ex)
+        {
+            throw new ArgumentException($"The value is not valid JSON: {ex.Message}", paramName, ex);
+        }
+    }
+}

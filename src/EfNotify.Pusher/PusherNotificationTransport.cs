@@ -1,0 +1,59 @@
+using Microsoft.Extensions.Options;
+
+namespace EfNotify.Pusher;
+
+/// <summary>Publishes EfNotify's batches through <see cref="PusherClient"/>: one event to /events, several to /batch_events.</summary>
+internal sealed class PusherNotificationTransport : INotificationTransport
+{
+    /// <summary>Pusher's limit on events per batch_events request.</summary>
+    public const int PusherMaxBatchSize = 10;
+
+    private readonly PusherClient _client;
+
+    public PusherNotificationTransport(PusherClient client, IOptions<PusherOptions> options)
+    {
+        _client = client;
+        MaxEventDataBytes = options.Value.MaxEventDataBytes;
+    }
+
+    public int MaxBatchSize => PusherMaxBatchSize;
+
+    public int MaxEventDataBytes { get; }
+
+    public async Task PublishAsync(IReadOnlyList<OutgoingEvent> events, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        if (events.Count > MaxBatchSize)
+        {
+            throw new ArgumentException($"A batch holds at most {MaxBatchSize} events; got {events.Count}.", nameof(events));
+        }
+
+        try
+        {
+            switch (events.Count)
+            {
+                case 0:
+                    return;
+                case 1:
+                    var single = events[0];
+                    await _client.TriggerAsync([single.Channel], single.Name, single.Data, single.SocketId, cancellationToken).ConfigureAwait(false);
+                    return;
+                default:
+                    var batch = new PusherEvent[events.Count];
+                    for (var i = 0; i < events.Count; i++)
+                    {
+                        batch[i] = new PusherEvent(events[i].Channel, events[i].Name, events[i].Data, events[i].SocketId);
+                    }
+
+                    await _client.TriggerBatchAsync(batch, cancellationToken).ConfigureAwait(false);
+                    return;
+            }
+        }
+        catch (ArgumentException ex)
+        {
+            // An event the client cannot even send (say, a malformed socket id) would be refused by the server
+            // with 400 too: report it as the permanent refusal it is, so the dispatcher does not retry it forever.
+            throw new PublishException(ex.Message, 400, isTransient: false, ex);
+        }
+    }
+}

@@ -1,0 +1,65 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace EfNotify.Pusher;
+
+/// <summary>
+/// Where and how EfNotify reaches Pusher Channels (hosted, through <see cref="Cluster"/>) or a server speaking
+/// its protocol, such as soketi (self-hosted, through <see cref="Host"/>, <see cref="Port"/> and <see cref="UseTls"/>).
+/// </summary>
+/// <remarks>
+/// Bound from the configuration section <c>EfNotify:Pusher</c> by default and validated when the host starts:
+/// <see cref="AppId"/>, <see cref="Key"/> and <see cref="Secret"/> are required, and exactly one of
+/// <see cref="Cluster"/> or <see cref="Host"/> must be set.
+/// </remarks>
+public sealed class PusherOptions
+{
+    /// <summary>The configuration section bound by default: <c>EfNotify:Pusher</c>.</summary>
+    public const string DefaultSectionName = "EfNotify:Pusher";
+
+    /// <summary>The default of <see cref="MaxEventDataBytes"/>: 10,240 bytes, Pusher's limit.</summary>
+    public const int DefaultMaxEventDataBytes = 10_240;
+
+    /// <summary>The application id (Pusher dashboard "app_id"). Required.</summary>
+    [Required(ErrorMessage = "is required")]
+    public string AppId { get; set; } = "";
+
+    /// <summary>The application key, public: browsers connect with it. Required.</summary>
+    [Required(ErrorMessage = "is required")]
+    public string Key { get; set; } = "";
+
+    /// <summary>The application secret that signs requests and channel authorizations. Required; never logged.</summary>
+    [Required(ErrorMessage = "is required")]
+    public string Secret { get; set; } = "";
+
+    /// <summary>
+    /// The Pusher cluster, for example <c>mt1</c> or <c>eu</c>: the REST API is <c>api-{cluster}.pusher.com</c> and
+    /// browsers connect to <c>ws-{cluster}.pusher.com</c>. Set this or <see cref="Host"/>, not both. Default: none.
+    /// </summary>
+    public string? Cluster { get; set; }
+
+    /// <summary>
+    /// The host name or IP address of a self-hosted server (for example soketi on <c>127.0.0.1</c>), without scheme
+    /// or port. Set this or <see cref="Cluster"/>, not both. Default: none.
+    /// </summary>
+    public string? Host { get; set; }
+
+    /// <summary>
+    /// The port of a self-hosted server (soketi's default is 6001); REST and WebSocket share it. Used with
+    /// <see cref="Host"/>. Default: <see langword="null"/>, meaning 443 with TLS and 80 without.
+    /// </summary>
+    [Range(1, 65535, ErrorMessage = "must be between {1} and {2}")]
+    public int? Port { get; set; }
+
+    /// <summary>Whether to use <c>https</c>/<c>wss</c>. Default: <see langword="true"/>. Set <see langword="false"/> for a local soketi.</summary>
+    public bool UseTls { get; set; } = true;
+
+    /// <summary>
+    /// The largest event data, in UTF-8 bytes, that the server accepts; the dispatcher keeps larger notifications
+    /// off the wire. Default: 10,240 (Pusher's limit; soketi's default is 100 KB).
+    /// </summary>
+    [Range(1, int.MaxValue, ErrorMessage = "must be between {1} and {2}")]
+    public int MaxEventDataBytes { get; set; } = DefaultMaxEventDataBytes;
+
+    /// <summary>How long one HTTP request may take before it fails with a <see cref="TimeoutException"/>. Default: 10 seconds.</summary>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
+}

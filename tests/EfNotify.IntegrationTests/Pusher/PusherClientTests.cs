@@ -1,0 +1,140 @@
+using EfNotify.IntegrationTests.Infrastructure;
+using EfNotify.Pusher;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace EfNotify.IntegrationTests.Pusher;
+
+[Collection(SoketiCollection.Name)]
+public sealed class PusherClientTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(10);
+
+    // Short on purpose: it starts only after another subscriber already received the same event.
+    private static readonly TimeSpan QuietPeriod = TimeSpan.FromMilliseconds(300);
+
+    private readonly SoketiServer _server;
+    private readonly string _channel = "private-test-" + Guid.NewGuid().ToString("N")[..12];
+    private PusherTestSubscriber? _subscriber;
+
+    public PusherClientTests(SoketiServer server) => _server = server;
+
+    private PusherTestSubscriber Subscriber => _subscriber!;
+
+    public async Task InitializeAsync()
+    {
+        if (SoketiServer.UnavailableReason is not null && !SoketiServer.IsCi)
+        {
+            return;
+        }
+
+        _subscriber = await PusherTestSubscriber.ConnectAsync(_server);
+        await _subscriber.SubscribeAsync(_channel);
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_subscriber is not null)
+        {
+            await _subscriber.DisposeAsync();
+        }
+    }
+
+    [SoketiFact]
+    public async Task Trigger_on_a_private_channel_reaches_the_subscriber()
+    {
+        await _server.CreateClient().TriggerAsync([_channel], "order.updated", """{"id":42}""");
+
+        var received = await Subscriber.WaitForEventAsync(e => e.Name == "order.updated", Deadline);
+        Assert.Equal(_channel, received.Channel);
+        Assert.Equal("""{"id":42}""", received.Data);
+    }
+
+    [SoketiFact]
+    public async Task A_batch_of_ten_arrives_in_order()
+    {
+        var events = Enumerable.Range(0, 10).Select(i => new PusherEvent(_channel, "batched", $$"""{"n":{{i}}}""")).ToList();
+
+        await _server.CreateClient().TriggerBatchAsync(events);
+
+        var received = await Subscriber.WaitForEventsAsync(10, e => e.Name == "batched", Deadline);
+        Assert.Equal(events.Select(e => e.Data), received.Select(e => e.Data));
+    }
+
+    [SoketiFact]
+    public async Task A_batch_of_eleven_is_refused_permanently_with_400()
+    {
+        var events = Enumerable.Range(0, 11).Select(i => new PusherEvent(_channel, "too-many", $"{i}")).ToList();
+
+        var ex = await Assert.ThrowsAsync<PublishException>(() => _server.CreateClient().TriggerBatchAsync(events));
+
+        Assert.Equal(400, ex.StatusCode);
+        Assert.False(ex.IsTransient);
+    }
+
+    [SoketiFact]
+    public async Task A_wrong_secret_is_refused_permanently_with_401_even_though_soketi_answers_http_200()
+    {
+        const string wrongSecret = "efnotify-wrong-secret-value";
+
+        var ex = await Assert.ThrowsAsync<PublishException>(
+            () => _server.CreateClient(o => o.Secret = wrongSecret).TriggerAsync([_channel], "e", "{}"));
+
+        Assert.Equal(401, ex.StatusCode);
+        Assert.False(ex.IsTransient);
+        Assert.DoesNotContain(wrongSecret, ex.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain(_server.Secret, ex.ToString(), StringComparison.Ordinal);
+    }
+
+    [SoketiFact]
+    public async Task An_unknown_app_is_refused_permanently_with_404()
+    {
+        var ex = await Assert.ThrowsAsync<PublishException>(
+            () => _server.CreateClient(o => o.AppId = "efnotify-no-such-app").TriggerAsync([_channel], "e", "{}"));
+
+        Assert.Equal(404, ex.StatusCode);
+        Assert.False(ex.IsTransient);
+    }
+
+    [SoketiFact]
+    public async Task The_socket_id_given_is_excluded_while_other_subscribers_still_receive()
+    {
+        await using var other = await PusherTestSubscriber.ConnectAsync(_server);
+        await other.SubscribeAsync(_channel);
+
+        await _server.CreateClient().TriggerAsync([_channel], "echo", "{}", socketId: Subscriber.SocketId);
+
+        await other.WaitForEventAsync(e => e.Name == "echo", Deadline);
+        await Subscriber.AssertNoEventDuringQuietPeriodAsync(e => e.Name == "echo", QuietPeriod);
+    }
+
+    [SoketiFact]
+    public async Task GetChannelAsync_reports_the_subscriptions()
+    {
+        var client = _server.CreateClient();
+
+        var info = await client.GetChannelAsync(_channel);
+        var empty = await client.GetChannelAsync("private-nobody-" + Guid.NewGuid().ToString("N")[..8]);
+
+        Assert.Equal(new PusherChannelInfo(true, 1, null), info);
+        Assert.False(empty.Occupied);
+    }
+
+    [SoketiFact]
+    public async Task The_transport_registered_by_AddPusher_publishes_single_events_and_batches()
+    {
+        var services = new ServiceCollection();
+        new EfNotifyBuilder(services).AddPusher(o =>
+        {
+            var options = _server.Options;
+            (o.AppId, o.Key, o.Secret, o.Host, o.Port, o.UseTls) = (options.AppId, options.Key, options.Secret, options.Host, options.Port, options.UseTls);
+        });
+        await using var provider = services.BuildServiceProvider();
+        var transport = provider.GetRequiredService<INotificationTransport>();
+
+        await transport.PublishAsync([new OutgoingEvent(_channel, "single", "0")], CancellationToken.None);
+        await transport.PublishAsync([new OutgoingEvent(_channel, "many", "1"), new OutgoingEvent(_channel, "many", "2")], CancellationToken.None);
+
+        var received = await Subscriber.WaitForEventsAsync(3, e => e.Name is "single" or "many", Deadline);
+        Assert.Equal(["0", "1", "2"], received.Select(e => e.Data));
+    }
+}
