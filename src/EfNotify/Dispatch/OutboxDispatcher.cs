@@ -108,6 +108,7 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
                     return false;
                 }
 
+                LogClaimed(_logger, rows.Count, rows[0].Id, rows[^1].Id);
                 await PublishRowsAsync(db, transport, rows, stoppingToken).ConfigureAwait(false);
                 return rows.Count == _options.ClaimBatchSize;
             }
@@ -236,6 +237,7 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
 
         await OutboxStore.MarkDeliveredAsync(db, _owner, delivered, now, none).ConfigureAwait(false);
         await OutboxStore.ReleaseAsync(db, _owner, release, none).ConfigureAwait(false);
+        LogRecorded(_logger, delivered.Count, release.Count + (stopped is null ? 0 : 1));
     }
 
     private async Task<Failure?> PublishAsync(INotificationTransport transport, List<Item> chunk, CancellationToken stoppingToken)
@@ -409,6 +411,12 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
 
     [LoggerMessage(EventId = 7, Level = LogLevel.Information, Message = "A notification of outbox row {Id} has {Size} bytes of data, over the limit of {Limit}; it is sent in its minimal form")]
     private static partial void LogShrunk(ILogger logger, long id, int size, int limit);
+
+    [LoggerMessage(EventId = 8, Level = LogLevel.Debug, Message = "Claimed {Count} outbox rows, ids {First} to {Last}")]
+    private static partial void LogClaimed(ILogger logger, int count, long first, long last);
+
+    [LoggerMessage(EventId = 9, Level = LogLevel.Debug, Message = "{Delivered} outbox rows delivered, {Postponed} postponed")]
+    private static partial void LogRecorded(ILogger logger, int delivered, int postponed);
 
     private sealed record Item(int Row, string Raw, OutgoingEvent Event);
 

@@ -1,0 +1,106 @@
+using System.Text.Json;
+using EfNotify.IntegrationTests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+
+namespace EfNotify.IntegrationTests.Dispatch;
+
+/// <summary>Faults a real server shows: refusals of single events in a batch, and a server that goes away.</summary>
+public sealed class FaultTests
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(20);
+
+    [SoketiFact]
+    public async Task An_event_the_server_refuses_is_dead_lettered_while_the_rest_of_its_batch_is_delivered()
+    {
+        // soketi refuses data over 10 KB with 413; the transport is told it may send more, so the refusal comes from the server.
+        await using var server = await SoketiServer.StartAsync(new SoketiSettings { EventMaxSizeInKb = 10 });
+        await using var host = await NotifyHost.StartAsync(server.Options, pusherChange: o => o.MaxEventDataBytes = 1_000_000);
+        await using var subscriber = await PusherTestSubscriber.ConnectAsync(server);
+        var cards = Enumerable.Range(0, 5).Select(i => new Card { Title = $"c{i}", Notes = i == 2 ? new string('x', 20_000) : "small" }).ToList();
+        await host.WithContextAsync(async db =>
+        {
+            db.AddRange(cards);
+            await db.SaveChangesAsync();
+        });
+        foreach (var card in cards)
+        {
+            await subscriber.SubscribeAsync($"private-Card.{card.Id}");
+        }
+
+        await host.WithContextAsync(async db =>
+        {
+            foreach (var card in await db.Cards.ToListAsync())
+            {
+                card.Status = "again";
+            }
+
+            await db.SaveChangesAsync();
+        });
+
+        var received = await subscriber.WaitForEventsAsync(4, e => e.Name == "changed", Deadline);
+        Assert.DoesNotContain(received, e => e.Channel == $"private-Card.{cards[2].Id}");
+        await Eventually.UntilAsync(
+            async () => (await host.RowsAsync()).Count(r => r.Status == OutboxStatus.DeadLettered) == 2, Deadline, "two dead letters (one per transaction)");
+        var dead = (await host.RowsAsync()).Where(r => r.Status == OutboxStatus.DeadLettered).ToList();
+        Assert.All(dead, r => Assert.Contains("413", r.LastError, StringComparison.Ordinal));
+        Assert.All(dead, r => Assert.Equal(1, r.Count));
+        Assert.All(dead, r => Assert.Contains($"private-Card.{cards[2].Id}", r.Payload, StringComparison.Ordinal));
+        Assert.All((await host.RowsAsync()).Where(r => r.Status != OutboxStatus.DeadLettered), r => Assert.Equal(OutboxStatus.Delivered, r.Status));
+    }
+
+    [SoketiFact]
+    public async Task Notifications_committed_while_the_server_is_down_arrive_after_it_returns()
+    {
+        await using var server = await SoketiServer.StartAsync();
+        await using var host = await NotifyHost.StartAsync(server.Options);
+        var card = new Card { Title = "patient" };
+        await host.WithContextAsync(async db =>
+        {
+            db.Add(card);
+            await db.SaveChangesAsync();
+        });
+        await Eventually.UntilAsync(async () => (await host.RowsAsync()).All(r => r.Status == OutboxStatus.Delivered), Deadline, "first row delivered");
+
+        await server.StopAsync();
+        for (var i = 0; i < 5; i++)
+        {
+            await host.WithContextAsync(async db =>
+            {
+                (await db.Cards.SingleAsync()).Status = $"s{i}";
+                await db.SaveChangesAsync();
+            });
+        }
+
+        await Eventually.UntilAsync(async () => (await host.RowsAsync()).Any(r => r.Attempts > 0), Deadline, "a failed attempt recorded");
+        var pending = (await host.RowsAsync()).Where(r => r.Status == OutboxStatus.Pending).ToList();
+        Assert.Equal(5, pending.Count);
+        Assert.Contains(pending, r => r.LastError is not null && r.NextAttemptAt > r.CreatedAt);
+
+        await server.RestartAsync();
+        await using var subscriber = await PusherTestSubscriber.ConnectAsync(server);
+        await subscriber.SubscribeAsync($"private-Card.{card.Id}");
+        await Eventually.UntilAsync(async () => (await host.RowsAsync()).All(r => r.Status == OutboxStatus.Delivered), Deadline, "backlog delivered");
+        Assert.Contains(host.Logs.Entries, e => e.Id.Id == 3); // the backoff was logged
+    }
+
+    [SoketiFact]
+    public async Task Delivered_rows_past_their_retention_are_deleted()
+    {
+        await using var server = await SoketiServer.StartAsync();
+        var databasePath = Path.Combine(Path.GetTempPath(), $"efnotify-it-{Guid.NewGuid():N}.db");
+        await using var writer = await NotifyHost.StartAsync(server.Options, databasePath, o => o.DispatcherEnabled = false);
+        var card = new Card { Title = "short-lived" };
+        await writer.WithContextAsync(async db =>
+        {
+            db.Add(card);
+            await db.SaveChangesAsync();
+        });
+        await using var subscriber = await PusherTestSubscriber.ConnectAsync(server);
+        await subscriber.SubscribeAsync($"private-Card.{card.Id}");
+
+        // Cleanup never deletes a pending row: an empty outbox after the event arrived means delivered, then deleted.
+        await using var dispatcher = await NotifyHost.StartAsync(server.Options, databasePath, o => o.DeliveredRetention = TimeSpan.Zero);
+        await subscriber.WaitForEventAsync(e => e.Name == "changed", Deadline);
+        await Eventually.UntilAsync(async () => (await dispatcher.RowsAsync()).Count == 0, Deadline, "delivered rows deleted");
+    }
+}
