@@ -1,0 +1,41 @@
+using EfNotify.Benchmarks.Overhead;
+
+namespace EfNotify.Benchmarks;
+
+/// <summary>
+/// One executable for EfNotify's measurements: the first argument names the command, the rest belong to it.
+/// A command returns its exit code; an unknown one prints the usage and exits with 2.
+/// </summary>
+public static class Program
+{
+    private static readonly (string Name, string Usage, Func<string[], int> Run)[] Commands =
+    [
+        ("overhead", "overhead [--quick]   SaveChanges with and without EfNotify on a SQLite file", OverheadCommand.Run),
+    ];
+
+    public static int Main(string[] args)
+    {
+        foreach (var (name, _, run) in Commands)
+        {
+            if (args.Length > 0 && args[0] == name)
+            {
+                return run(args[1..]);
+            }
+        }
+
+        PrintUsage();
+        return 2;
+    }
+
+    private static void PrintUsage()
+    {
+        var error = Console.Error;
+        error.WriteLine("usage: dotnet run -c Release --project tests/EfNotify.Benchmarks -- <command> [options]");
+        error.WriteLine();
+        error.WriteLine("commands:");
+        foreach (var (_, usage, _) in Commands)
+        {
+            error.WriteLine($"  {usage}");
+        }
+    }
+}
