@@ -26,6 +26,7 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
     private readonly ILogger _logger;
     private readonly ResiliencePipeline _pipeline;
     private readonly string _owner = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
+    private readonly DispatcherLeadership _leadership;
     private DateTime _nextCleanup;
 
     public OutboxDispatcher(
@@ -37,7 +38,9 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
         _options = options.Value;
         _logger = logger;
         _pipeline = BuildPipeline(_options, time, logger);
+        _leadership = new DispatcherLeadership(time);
     }
+
 
     internal string Owner => _owner;
 
@@ -53,6 +56,7 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
                 "EfNotify: no transport is registered, so notifications cannot be published. Call services.AddEfNotify<TContext>().AddPusher(...).");
 
         LogStarted(_logger, typeof(TContext).Name, _owner);
+        await using var leadership = _leadership.ConfigureAwait(false);
         var failures = 0;
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -100,8 +104,14 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
             var db = CreateContext(scope.ServiceProvider);
             try
             {
+                if (!await _leadership.TryLeadAsync(db, stoppingToken).ConfigureAwait(false))
+                {
+                    return false; // another instance publishes; this one stands by
+                }
+
                 var now = _time.GetUtcNow().UtcDateTime;
-                var rows = await OutboxStore.ClaimAsync(db, _owner, now, _options.LeaseDuration, _options.ClaimBatchSize, stoppingToken)
+                var rows = await OutboxStore.ClaimAsync(
+                        db, _owner, now, _options.LeaseDuration, _options.ClaimBatchSize, _leadership.IsExclusive, stoppingToken)
                     .ConfigureAwait(false);
                 if (rows.Count == 0)
                 {

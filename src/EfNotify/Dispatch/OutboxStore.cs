@@ -8,13 +8,14 @@ internal static class OutboxStore
     /// <summary>
     /// Leases the oldest pending rows. Rows are taken in id order and the claim stops at the first row still waiting for
     /// its next attempt, so a row in backoff is never overtaken by later notifications (per-channel order).
+    /// When <c>exclusive</c>, this instance holds the leadership and is the only one claiming: leases of others are stale.
     /// </summary>
     public static async Task<List<OutboxMessage>> ClaimAsync(
-        DbContext db, string owner, DateTime now, TimeSpan lease, int batchSize, CancellationToken cancellationToken)
+        DbContext db, string owner, DateTime now, TimeSpan lease, int batchSize, bool exclusive, CancellationToken cancellationToken)
     {
         var set = db.Set<OutboxMessage>();
         var candidates = await set.AsNoTracking()
-            .Where(m => m.Status == OutboxStatus.Pending && (m.LockedUntil == null || m.LockedUntil < now))
+            .Where(m => m.Status == OutboxStatus.Pending && (exclusive || m.LockedUntil == null || m.LockedUntil < now))
             .OrderBy(m => m.Id)
             .Take(batchSize)
             .ToListAsync(cancellationToken)
@@ -29,7 +30,7 @@ internal static class OutboxStore
         var ids = due.Select(m => m.Id).ToList();
         var until = now + lease;
         var claimed = await set
-            .Where(m => ids.Contains(m.Id) && m.Status == OutboxStatus.Pending && (m.LockedUntil == null || m.LockedUntil < now))
+            .Where(m => ids.Contains(m.Id) && m.Status == OutboxStatus.Pending && (exclusive || m.LockedUntil == null || m.LockedUntil < now))
             .ExecuteUpdateAsync(s => s.SetProperty(m => m.LockedBy, owner).SetProperty(m => m.LockedUntil, until), cancellationToken)
             .ConfigureAwait(false);
 

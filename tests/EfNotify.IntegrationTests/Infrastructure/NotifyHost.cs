@@ -30,7 +30,8 @@ public sealed class NotifyHost : IAsyncDisposable
         string? databasePath = null,
         Action<EfNotifyOptions>? options = null,
         Action<PusherOptions>? pusherChange = null,
-        bool startHost = true)
+        bool startHost = true,
+        Action<IServiceProvider, DbContextOptionsBuilder>? database = null)
     {
         databasePath ??= Path.Combine(Path.GetTempPath(), $"efnotify-it-{Guid.NewGuid():N}.db");
         var builder = Host.CreateApplicationBuilder();
@@ -55,7 +56,19 @@ public sealed class NotifyHost : IAsyncDisposable
                 o.UseTls = pusher.UseTls;
                 pusherChange?.Invoke(o);
             });
-        builder.Services.AddDbContext<BoardContext>((sp, o) => o.UseSqlite($"Data Source={databasePath}").UseEfNotify(sp));
+        builder.Services.AddDbContext<BoardContext>((sp, o) =>
+        {
+            if (database is null)
+            {
+                o.UseSqlite($"Data Source={databasePath}");
+            }
+            else
+            {
+                database(sp, o);
+            }
+
+            o.UseEfNotify(sp);
+        });
         var host = builder.Build();
         await using (var scope = host.Services.CreateAsyncScope())
         {
