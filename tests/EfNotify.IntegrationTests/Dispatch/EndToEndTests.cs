@@ -21,11 +21,7 @@ public sealed class EndToEndTests(SoketiServer server)
     {
         await using var host = await NotifyHost.StartAsync(server.Options);
         var card = new Card { Title = "first" };
-        await host.WithContextAsync(async db =>
-        {
-            db.Add(new Card { Title = "make the id differ from 1" });
-            await db.SaveChangesAsync();
-        });
+        await host.AddAsync(new Card { Title = "make the id differ from 1" });
 
         await using var subscriber = await PusherTestSubscriber.ConnectAsync(server);
         await host.WithContextAsync(async db =>
@@ -53,12 +49,7 @@ public sealed class EndToEndTests(SoketiServer server)
     public async Task A_rolled_back_change_never_arrives()
     {
         await using var host = await NotifyHost.StartAsync(server.Options);
-        var card = new Card { Title = "shared" };
-        await host.WithContextAsync(async db =>
-        {
-            db.Add(card);
-            await db.SaveChangesAsync();
-        });
+        var card = await host.AddAsync(new Card { Title = "shared" });
         await host.AllDeliveredAsync(Deadline);
         await using var subscriber = await PusherTestSubscriber.ConnectAsync(server);
         await subscriber.SubscribeAsync($"private-Card.{card.Id}");
@@ -120,12 +111,7 @@ public sealed class EndToEndTests(SoketiServer server)
     public async Task The_connection_that_made_the_change_is_not_echoed()
     {
         await using var host = await NotifyHost.StartAsync(server.Options);
-        var card = new Card { Title = "echo" };
-        await host.WithContextAsync(async db =>
-        {
-            db.Add(card);
-            await db.SaveChangesAsync();
-        });
+        var card = await host.AddAsync(new Card { Title = "echo" });
         await host.AllDeliveredAsync(Deadline);
         await using var author = await PusherTestSubscriber.ConnectAsync(server);
         await using var other = await PusherTestSubscriber.ConnectAsync(server);
@@ -150,12 +136,7 @@ public sealed class EndToEndTests(SoketiServer server)
     {
         var databasePath = Path.Combine(Path.GetTempPath(), $"efnotify-it-{Guid.NewGuid():N}.db");
         await using var writer = await NotifyHost.StartAsync(server.Options, databasePath, o => o.DispatcherEnabled = false);
-        var card = new Card { Title = "left behind" };
-        await writer.WithContextAsync(async db =>
-        {
-            db.Add(card);
-            await db.SaveChangesAsync();
-        });
+        var card = await writer.AddAsync(new Card { Title = "left behind" });
         Assert.Equal(OutboxStatus.Pending, Assert.Single(await writer.RowsAsync()).Status);
 
         await using var subscriber = await PusherTestSubscriber.ConnectAsync(server);
@@ -169,12 +150,7 @@ public sealed class EndToEndTests(SoketiServer server)
     public async Task Oversized_data_is_sent_in_its_minimal_form()
     {
         await using var host = await NotifyHost.StartAsync(server.Options);
-        var card = new Card { Title = "big", Notes = new string('n', 20_000) };
-        await host.WithContextAsync(async db =>
-        {
-            db.Add(card);
-            await db.SaveChangesAsync();
-        });
+        var card = await host.AddAsync(new Card { Title = "big", Notes = new string('n', 20_000) });
         await host.AllDeliveredAsync(Deadline);
         await using var subscriber = await PusherTestSubscriber.ConnectAsync(server);
         await subscriber.SubscribeAsync($"private-Card.{card.Id}");
@@ -195,11 +171,7 @@ public sealed class EndToEndTests(SoketiServer server)
     public async Task A_wrong_secret_is_dead_lettered_after_one_attempt_with_the_reason()
     {
         await using var host = await NotifyHost.StartAsync(server.Options, pusherChange: o => o.Secret = "not-the-secret");
-        await host.WithContextAsync(async db =>
-        {
-            db.Add(new Card { Title = "refused" });
-            await db.SaveChangesAsync();
-        });
+        await host.AddAsync(new Card { Title = "refused" });
 
         await Eventually.UntilAsync(
             async () => (await host.RowsAsync()).Single().Status == OutboxStatus.DeadLettered, Deadline, "the row dead-lettered");

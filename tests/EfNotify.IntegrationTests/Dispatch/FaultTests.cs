@@ -53,12 +53,7 @@ public sealed class FaultTests
     {
         await using var server = await SoketiServer.StartAsync();
         await using var host = await NotifyHost.StartAsync(server.Options);
-        var card = new Card { Title = "patient" };
-        await host.WithContextAsync(async db =>
-        {
-            db.Add(card);
-            await db.SaveChangesAsync();
-        });
+        var card = await host.AddAsync(new Card { Title = "patient" });
         await Eventually.UntilAsync(async () => (await host.RowsAsync()).All(r => r.Status == OutboxStatus.Delivered), Deadline, "first row delivered");
 
         await server.StopAsync();
@@ -89,12 +84,7 @@ public sealed class FaultTests
         await using var server = await SoketiServer.StartAsync();
         var databasePath = Path.Combine(Path.GetTempPath(), $"efnotify-it-{Guid.NewGuid():N}.db");
         await using var writer = await NotifyHost.StartAsync(server.Options, databasePath, o => o.DispatcherEnabled = false);
-        var card = new Card { Title = "short-lived" };
-        await writer.WithContextAsync(async db =>
-        {
-            db.Add(card);
-            await db.SaveChangesAsync();
-        });
+        var card = await writer.AddAsync(new Card { Title = "short-lived" });
         await using var subscriber = await PusherTestSubscriber.ConnectAsync(server);
         await subscriber.SubscribeAsync($"private-Card.{card.Id}");
 

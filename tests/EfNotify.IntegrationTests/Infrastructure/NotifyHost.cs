@@ -140,6 +140,18 @@ public sealed class NotifyHost : IAsyncDisposable
     public Task AllDeliveredAsync(TimeSpan timeout)
         => ExplainAsync(Eventually.UntilAsync(async () => (await RowsAsync()).All(r => r.Status == OutboxStatus.Delivered), timeout, "every row delivered"));
 
+    /// <summary>Saves new entities in one SaveChanges and returns them with their generated keys.</summary>
+    public async Task<T> AddAsync<T>(T entity)
+        where T : class
+    {
+        await WithContextAsync(async db =>
+        {
+            db.Add(entity);
+            await db.SaveChangesAsync();
+        });
+        return entity;
+    }
+
     public Task<List<OutboxMessage>> RowsAsync()
         => WithContextAsync(db => db.Set<OutboxMessage>().AsNoTracking().OrderBy(m => m.Id).ToListAsync());
 
