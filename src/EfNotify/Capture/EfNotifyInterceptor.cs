@@ -71,8 +71,13 @@ internal sealed partial class EfNotifyInterceptor(TimeProvider time, INotifierCo
     {
         if (eventData.Context is { } context && PrepareCommit(context, transaction) is { } unitOfWork)
         {
-            var (payload, count) = NotificationSerializer.Serialize(unitOfWork.Pending, time);
-            OutboxWriter.Get(context).Write(transaction.Connection!, transaction, time.GetUtcNow().UtcDateTime, payload, count);
+            var writer = OutboxWriter.Get(context);
+            var now = time.GetUtcNow().UtcDateTime;
+            foreach (var (payload, count) in NotificationSerializer.Serialize(unitOfWork.Pending, time))
+            {
+                writer.Write(transaction.Connection!, transaction, now, payload, count);
+            }
+
             FinishWrite(unitOfWork);
         }
 
@@ -84,10 +89,13 @@ internal sealed partial class EfNotifyInterceptor(TimeProvider time, INotifierCo
     {
         if (eventData.Context is { } context && PrepareCommit(context, transaction) is { } unitOfWork)
         {
-            var (payload, count) = NotificationSerializer.Serialize(unitOfWork.Pending, time);
-            await OutboxWriter.Get(context)
-                .WriteAsync(transaction.Connection!, transaction, time.GetUtcNow().UtcDateTime, payload, count, cancellationToken)
-                .ConfigureAwait(false);
+            var writer = OutboxWriter.Get(context);
+            var now = time.GetUtcNow().UtcDateTime;
+            foreach (var (payload, count) in NotificationSerializer.Serialize(unitOfWork.Pending, time))
+            {
+                await writer.WriteAsync(transaction.Connection!, transaction, now, payload, count, cancellationToken).ConfigureAwait(false);
+            }
+
             FinishWrite(unitOfWork);
         }
 
@@ -339,11 +347,15 @@ internal sealed partial class EfNotifyInterceptor(TimeProvider time, INotifierCo
 
     private void WriteDirect(DbContext context, NotifyUnitOfWork unitOfWork)
     {
-        var (payload, count) = NotificationSerializer.Serialize(unitOfWork.Pending, time);
+        var rows = NotificationSerializer.Serialize(unitOfWork.Pending, time);
+        var now = time.GetUtcNow().UtcDateTime;
         context.Database.OpenConnection();
         try
         {
-            OutboxWriter.Get(context).Write(context.Database.GetDbConnection(), null, time.GetUtcNow().UtcDateTime, payload, count);
+            foreach (var (payload, count) in rows)
+            {
+                OutboxWriter.Get(context).Write(context.Database.GetDbConnection(), null, now, payload, count);
+            }
         }
         finally
         {
@@ -355,13 +367,17 @@ internal sealed partial class EfNotifyInterceptor(TimeProvider time, INotifierCo
 
     private async Task WriteDirectAsync(DbContext context, NotifyUnitOfWork unitOfWork, CancellationToken cancellationToken)
     {
-        var (payload, count) = NotificationSerializer.Serialize(unitOfWork.Pending, time);
+        var rows = NotificationSerializer.Serialize(unitOfWork.Pending, time);
+        var now = time.GetUtcNow().UtcDateTime;
         await context.Database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await OutboxWriter.Get(context)
-                .WriteAsync(context.Database.GetDbConnection(), null, time.GetUtcNow().UtcDateTime, payload, count, cancellationToken)
-                .ConfigureAwait(false);
+            foreach (var (payload, count) in rows)
+            {
+                await OutboxWriter.Get(context)
+                    .WriteAsync(context.Database.GetDbConnection(), null, now, payload, count, cancellationToken)
+                    .ConfigureAwait(false);
+            }
         }
         finally
         {

@@ -5,20 +5,44 @@ using System.Text.Json;
 namespace EfNotify.Capture;
 
 /// <summary>
-/// Writes the outbox payload: a JSON array of <c>{"channel","event","socketId","data"}</c> where <c>data</c> is the
+/// Writes outbox payloads: JSON arrays of <c>{"channel","event","socketId","data"}</c> where <c>data</c> is the
 /// message browsers receive. Notifications to the same channel and action are coalesced first, keeping the first id.
 /// </summary>
 internal static class NotificationSerializer
 {
-    public static (string Payload, int Count) Serialize(List<PendingNotification> pending, TimeProvider time)
+    /// <summary>
+    /// The most notifications one outbox row holds. A larger transaction writes several rows (in order), which keeps every
+    /// payload string under the large-object heap threshold and bounds what the dispatcher holds per claimed row.
+    /// </summary>
+    public const int MaxPerRow = 128;
+
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_buffer;
+
+    /// <summary>The payloads of the rows to write, in order.</summary>
+    public static List<(string Payload, int Count)> Serialize(List<PendingNotification> pending, TimeProvider time)
     {
         var coalesced = Coalesce(pending);
-        var buffer = new ArrayBufferWriter<byte>(256 * coalesced.Count);
+        var rows = new List<(string, int)>((coalesced.Count + MaxPerRow - 1) / MaxPerRow);
+        for (var start = 0; start < coalesced.Count; start += MaxPerRow)
+        {
+            var count = Math.Min(MaxPerRow, coalesced.Count - start);
+            rows.Add((SerializeRow(coalesced, start, count, time), count));
+        }
+
+        return rows;
+    }
+
+    private static string SerializeRow(List<PendingNotification> notifications, int start, int count, TimeProvider time)
+    {
+        var buffer = t_buffer ??= new ArrayBufferWriter<byte>(32 * 1024);
+        buffer.ResetWrittenCount();
         using (var writer = new Utf8JsonWriter(buffer))
         {
             writer.WriteStartArray();
-            foreach (var notification in coalesced)
+            for (var i = start; i < start + count; i++)
             {
+                var notification = notifications[i];
                 writer.WriteStartObject();
                 writer.WriteString("channel", notification.Channel);
                 writer.WriteString("event", notification.Action);
@@ -35,7 +59,7 @@ internal static class NotificationSerializer
             writer.WriteEndArray();
         }
 
-        return (Encoding.UTF8.GetString(buffer.WrittenSpan), coalesced.Count);
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
     private static List<PendingNotification> Coalesce(List<PendingNotification> pending)

@@ -309,6 +309,23 @@ public class TransactionalCaptureTests
         Assert.Null(Assert.Single(fixture.Notifications()).SocketId);
     }
 
+    [Theory]
+    [MemberData(nameof(Async))]
+    public async Task A_large_transaction_is_split_into_bounded_rows_in_order(bool async)
+    {
+        using var fixture = new ShopFixture();
+        using var db = fixture.CreateContext();
+        var orders = Enumerable.Range(0, 300).Select(i => new Order { Title = $"bulk {i}" }).ToList();
+        db.AddRange(orders);
+        await Save(db, async);
+
+        Assert.Equal([128, 128, 44], fixture.Rows().Select(r => r.Count));
+        Assert.Equal(
+            orders.Select(o => $"private-Order.{o.Id}").Order(),
+            fixture.Notifications().Select(n => n.Channel).Order());
+        Assert.Equal(300, fixture.Notifications().Select(n => n.Data.Id).Distinct().Count());
+    }
+
     [Fact]
     public async Task Unmarked_entities_write_no_row()
     {
