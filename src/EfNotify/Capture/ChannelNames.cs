@@ -34,6 +34,12 @@ public static class ChannelNames
     /// <exception cref="InvalidOperationException">The name would be longer than <see cref="MaxLength"/>.</exception>
     public static string ForObject(string entityName, params ReadOnlySpan<object?> keyValues)
     {
+        if (keyValues.Length == 1 && FormatKeyValue(keyValues[0]) is var single && IsLiteral(single)
+            && PrivatePrefix.Length + entityName.Length + 1 + single.Length <= MaxLength)
+        {
+            return string.Concat(PrivatePrefix, entityName, ".", single); // the common case: one key that needs no escaping
+        }
+
         var builder = new StringBuilder(PrivatePrefix.Length + entityName.Length + 16);
         builder.Append(PrivatePrefix).Append(entityName).Append('.');
         for (var i = 0; i < keyValues.Length; i++)
@@ -173,19 +179,22 @@ public static class ChannelNames
 
     private static bool IsLiteral(char c) => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '@';
 
-    private static void AppendEscaped(StringBuilder builder, string text)
+    private static bool IsLiteral(string text)
     {
-        var simple = true;
         foreach (var c in text)
         {
             if (!IsLiteral(c))
             {
-                simple = false;
-                break;
+                return false;
             }
         }
 
-        if (simple)
+        return true;
+    }
+
+    private static void AppendEscaped(StringBuilder builder, string text)
+    {
+        if (IsLiteral(text))
         {
             builder.Append(text);
             return;
@@ -219,16 +228,8 @@ public static class ChannelNames
         text = string.Empty;
         if (encoded.IndexOf('=', StringComparison.Ordinal) < 0)
         {
-            foreach (var c in encoded)
-            {
-                if (!IsLiteral(c))
-                {
-                    return false;
-                }
-            }
-
             text = encoded;
-            return true;
+            return IsLiteral(encoded);
         }
 
         var bytes = new List<byte>(encoded.Length);
