@@ -1,5 +1,7 @@
 using EfNotify;
+using System.Diagnostics.Metrics;
 using EfNotify.Capture;
+using EfNotify.Diagnostics;
 using EfNotify.Dispatch;
 using EfNotify.Outbox;
 using Microsoft.EntityFrameworkCore;
@@ -34,6 +36,9 @@ public static class EfNotifyServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<INotifierContext>(NullNotifierContext.Instance);
         services.TryAddSingleton<OutboxSignal>();
+        services.TryAddSingleton<OutboxMonitor>();
+        services.TryAddSingleton(sp => new EfNotifyInstrumentation(
+            sp.GetRequiredService<OutboxMonitor>(), sp.GetRequiredService<TimeProvider>(), sp.GetService<IMeterFactory>()));
         services.TryAddSingleton<EfNotifyInterceptor>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, OutboxDispatcher<TContext>>());
         services.TryAddSingleton<IOutboxAdministration, OutboxAdministration<TContext>>();

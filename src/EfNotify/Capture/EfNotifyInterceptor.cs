@@ -1,5 +1,6 @@
 using System.Data.Common;
 using System.Text.RegularExpressions;
+using EfNotify.Diagnostics;
 using EfNotify.Dispatch;
 using EfNotify.Outbox;
 using Microsoft.EntityFrameworkCore;
@@ -22,7 +23,8 @@ namespace EfNotify.Capture;
 /// save drops only its notifications) and the outbox row is written once, when the user commits. The dispatcher is woken
 /// only after the database reported the commit.
 /// </remarks>
-internal sealed partial class EfNotifyInterceptor(TimeProvider time, INotifierContext notifier, OutboxSignal signal)
+internal sealed partial class EfNotifyInterceptor(
+    TimeProvider time, INotifierContext notifier, OutboxSignal signal, EfNotifyInstrumentation instrumentation)
     : SaveChangesInterceptor, IDbTransactionInterceptor
 {
     public override InterceptionResult<int> SavingChanges(DbContextEventData eventData, InterceptionResult<int> result)
@@ -71,9 +73,19 @@ internal sealed partial class EfNotifyInterceptor(TimeProvider time, INotifierCo
     {
         if (eventData.Context is { } context && PrepareCommit(context, transaction) is { } unitOfWork)
         {
-            var (payload, count) = NotificationSerializer.Serialize(unitOfWork.Pending, time);
-            OutboxWriter.Get(context).Write(transaction.Connection!, transaction, time.GetUtcNow().UtcDateTime, payload, count);
-            FinishWrite(unitOfWork);
+            using var activity = EfNotifyInstrumentation.StartCapture();
+            try
+            {
+                var (payload, count) = NotificationSerializer.Serialize(unitOfWork.Pending, time);
+                OutboxWriter.Get(context).Write(transaction.Connection!, transaction, time.GetUtcNow().UtcDateTime, payload, count);
+                EfNotifyInstrumentation.CaptureWritten(activity, count);
+                FinishWrite(unitOfWork, count);
+            }
+            catch (Exception exception)
+            {
+                EfNotifyInstrumentation.Failed(activity, exception);
+                throw;
+            }
         }
 
         return result;
@@ -84,11 +96,21 @@ internal sealed partial class EfNotifyInterceptor(TimeProvider time, INotifierCo
     {
         if (eventData.Context is { } context && PrepareCommit(context, transaction) is { } unitOfWork)
         {
-            var (payload, count) = NotificationSerializer.Serialize(unitOfWork.Pending, time);
-            await OutboxWriter.Get(context)
-                .WriteAsync(transaction.Connection!, transaction, time.GetUtcNow().UtcDateTime, payload, count, cancellationToken)
-                .ConfigureAwait(false);
-            FinishWrite(unitOfWork);
+            using var activity = EfNotifyInstrumentation.StartCapture();
+            try
+            {
+                var (payload, count) = NotificationSerializer.Serialize(unitOfWork.Pending, time);
+                await OutboxWriter.Get(context)
+                    .WriteAsync(transaction.Connection!, transaction, time.GetUtcNow().UtcDateTime, payload, count, cancellationToken)
+                    .ConfigureAwait(false);
+                EfNotifyInstrumentation.CaptureWritten(activity, count);
+                FinishWrite(unitOfWork, count);
+            }
+            catch (Exception exception)
+            {
+                EfNotifyInstrumentation.Failed(activity, exception);
+                throw;
+            }
         }
 
         return result;
@@ -298,10 +320,11 @@ internal sealed partial class EfNotifyInterceptor(TimeProvider time, INotifierCo
         return unitOfWork.Pending.Count > 0 ? unitOfWork : null;
     }
 
-    private static void FinishWrite(NotifyUnitOfWork unitOfWork)
+    private static void FinishWrite(NotifyUnitOfWork unitOfWork, int count)
     {
         unitOfWork.Pending.Clear();
         unitOfWork.Wrote = true;
+        unitOfWork.WrittenCount = count;
     }
 
     private void Committed(DbContext? context)
@@ -316,6 +339,8 @@ internal sealed partial class EfNotifyInterceptor(TimeProvider time, INotifierCo
         if (unitOfWork.Wrote)
         {
             unitOfWork.Wrote = false;
+            instrumentation.Captured(unitOfWork.WrittenCount);
+            unitOfWork.WrittenCount = 0;
             signal.Notify();
         }
     }
@@ -329,6 +354,7 @@ internal sealed partial class EfNotifyInterceptor(TimeProvider time, INotifierCo
 
         var unitOfWork = UnitOfWork(context);
         unitOfWork.Wrote = false;
+        unitOfWork.WrittenCount = 0;
         unitOfWork.Manual.Clear();
         if (ReferenceEquals(unitOfWork.PendingTransaction, transaction) || unitOfWork.ImplicitSave)
         {
@@ -339,22 +365,30 @@ internal sealed partial class EfNotifyInterceptor(TimeProvider time, INotifierCo
 
     private void WriteDirect(DbContext context, NotifyUnitOfWork unitOfWork)
     {
+        using var activity = EfNotifyInstrumentation.StartCapture();
         var (payload, count) = NotificationSerializer.Serialize(unitOfWork.Pending, time);
         context.Database.OpenConnection();
         try
         {
             OutboxWriter.Get(context).Write(context.Database.GetDbConnection(), null, time.GetUtcNow().UtcDateTime, payload, count);
+            EfNotifyInstrumentation.CaptureWritten(activity, count);
+        }
+        catch (Exception exception)
+        {
+            EfNotifyInstrumentation.Failed(activity, exception);
+            throw;
         }
         finally
         {
             context.Database.CloseConnection();
         }
 
-        AfterDirectWrite(unitOfWork);
+        AfterDirectWrite(unitOfWork, count);
     }
 
     private async Task WriteDirectAsync(DbContext context, NotifyUnitOfWork unitOfWork, CancellationToken cancellationToken)
     {
+        using var activity = EfNotifyInstrumentation.StartCapture();
         var (payload, count) = NotificationSerializer.Serialize(unitOfWork.Pending, time);
         await context.Database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -362,21 +396,39 @@ internal sealed partial class EfNotifyInterceptor(TimeProvider time, INotifierCo
             await OutboxWriter.Get(context)
                 .WriteAsync(context.Database.GetDbConnection(), null, time.GetUtcNow().UtcDateTime, payload, count, cancellationToken)
                 .ConfigureAwait(false);
+            EfNotifyInstrumentation.CaptureWritten(activity, count);
+        }
+        catch (Exception exception)
+        {
+            EfNotifyInstrumentation.Failed(activity, exception);
+            throw;
         }
         finally
         {
             await context.Database.CloseConnectionAsync().ConfigureAwait(false);
         }
 
-        AfterDirectWrite(unitOfWork);
+        AfterDirectWrite(unitOfWork, count);
     }
 
-    private void AfterDirectWrite(NotifyUnitOfWork unitOfWork)
+    private void AfterDirectWrite(NotifyUnitOfWork unitOfWork, int count)
     {
         unitOfWork.Pending.Clear();
         unitOfWork.Manual.Clear();
-        if (SystemTransaction.Current is null)
+        if (SystemTransaction.Current is { } ambient)
         {
+            // Counted only if the ambient transaction commits, as rows of EF transactions are.
+            ambient.TransactionCompleted += (_, e) =>
+            {
+                if (e.Transaction?.TransactionInformation.Status == System.Transactions.TransactionStatus.Committed)
+                {
+                    instrumentation.Captured(count);
+                }
+            };
+        }
+        else
+        {
+            instrumentation.Captured(count);
             signal.Notify();
         }
     }
