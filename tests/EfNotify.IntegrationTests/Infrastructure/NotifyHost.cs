@@ -30,7 +30,8 @@ public sealed class NotifyHost : IAsyncDisposable
         string? databasePath = null,
         Action<EfNotifyOptions>? options = null,
         Action<PusherOptions>? pusherChange = null,
-        bool startHost = true)
+        bool startHost = true,
+        Action<IServiceCollection>? services = null)
     {
         databasePath ??= Path.Combine(Path.GetTempPath(), $"efnotify-it-{Guid.NewGuid():N}.db");
         var builder = Host.CreateApplicationBuilder();
@@ -56,6 +57,7 @@ public sealed class NotifyHost : IAsyncDisposable
                 pusherChange?.Invoke(o);
             });
         builder.Services.AddDbContext<BoardContext>((sp, o) => o.UseSqlite($"Data Source={databasePath}").UseEfNotify(sp));
+        services?.Invoke(builder.Services);
         var host = builder.Build();
         await using (var scope = host.Services.CreateAsyncScope())
         {
