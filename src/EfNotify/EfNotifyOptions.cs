@@ -48,4 +48,11 @@ public sealed class EfNotifyOptions
     /// <summary>How long delivered rows are kept before cleanup deletes them. Default: 1 day.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "365.00:00:00")]
     public TimeSpan DeliveredRetention { get; set; } = TimeSpan.FromDays(1);
+
+    /// <summary>
+    /// How often the dispatcher counts the backlog for the <c>efnotify.outbox.*</c> gauges (two aggregate queries), so that
+    /// a metrics scrape never queries the database. Default: 10 seconds.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
+    public TimeSpan BacklogRefreshInterval { get; set; } = TimeSpan.FromSeconds(10);
 }

@@ -1,6 +1,9 @@
 using EfNotify;
+using System.Diagnostics.Metrics;
 using EfNotify.Capture;
+using EfNotify.Diagnostics;
 using EfNotify.Dispatch;
+using EfNotify.Outbox;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -13,7 +16,8 @@ public static class EfNotifyServiceCollectionExtensions
 {
     /// <summary>
     /// Registers EfNotify for <typeparamref name="TContext"/>, the DbContext whose model holds the outbox table: the
-    /// interceptor that <c>UseEfNotify</c> adds to the context, and the hosted dispatcher that publishes the outbox.
+    /// interceptor that <c>UseEfNotify</c> adds to the context, the hosted dispatcher that publishes the outbox, and
+    /// <see cref="IOutboxAdministration"/> to list and replay dead letters.
     /// Add a transport on the returned builder, for example <c>.AddPusher(...)</c>. Calling it again is harmless.
     /// </summary>
     /// <typeparam name="TContext">The application's DbContext.</typeparam>
@@ -32,8 +36,12 @@ public static class EfNotifyServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<INotifierContext>(NullNotifierContext.Instance);
         services.TryAddSingleton<OutboxSignal>();
+        services.TryAddSingleton<OutboxMonitor>();
+        services.TryAddSingleton(sp => new EfNotifyInstrumentation(
+            sp.GetRequiredService<OutboxMonitor>(), sp.GetRequiredService<TimeProvider>(), sp.GetService<IMeterFactory>()));
         services.TryAddSingleton<EfNotifyInterceptor>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, OutboxDispatcher<TContext>>());
+        services.TryAddSingleton<IOutboxAdministration, OutboxAdministration<TContext>>();
         return new EfNotifyBuilder(services);
     }
 

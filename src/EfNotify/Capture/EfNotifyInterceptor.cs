@@ -1,5 +1,6 @@
 using System.Data.Common;
 using System.Text.RegularExpressions;
+using EfNotify.Diagnostics;
 using EfNotify.Dispatch;
 using EfNotify.Outbox;
 using Microsoft.EntityFrameworkCore;
@@ -22,7 +23,8 @@ namespace EfNotify.Capture;
 /// save drops only its notifications) and the outbox row is written once, when the user commits. The dispatcher is woken
 /// only after the database reported the commit.
 /// </remarks>
-internal sealed partial class EfNotifyInterceptor(TimeProvider time, INotifierContext notifier, OutboxSignal signal)
+internal sealed partial class EfNotifyInterceptor(
+    TimeProvider time, INotifierContext notifier, OutboxSignal signal, EfNotifyInstrumentation instrumentation)
     : SaveChangesInterceptor, IDbTransactionInterceptor
 {
     public override InterceptionResult<int> SavingChanges(DbContextEventData eventData, InterceptionResult<int> result)
@@ -71,14 +73,26 @@ internal sealed partial class EfNotifyInterceptor(TimeProvider time, INotifierCo
     {
         if (eventData.Context is { } context && PrepareCommit(context, transaction) is { } unitOfWork)
         {
-            var writer = OutboxWriter.Get(context);
-            var now = time.GetUtcNow().UtcDateTime;
-            foreach (var (payload, count) in NotificationSerializer.Serialize(unitOfWork.Pending, time))
+            using var activity = EfNotifyInstrumentation.StartCapture();
+            try
             {
-                writer.Write(transaction.Connection!, transaction, now, payload, count);
-            }
+                var writer = OutboxWriter.Get(context);
+                var now = time.GetUtcNow().UtcDateTime;
+                var written = 0;
+                foreach (var (payload, count) in NotificationSerializer.Serialize(unitOfWork.Pending, time))
+                {
+                    writer.Write(transaction.Connection!, transaction, now, payload, count);
+                    written += count;
+                }
 
-            FinishWrite(unitOfWork);
+                EfNotifyInstrumentation.CaptureWritten(activity, written);
+                FinishWrite(unitOfWork, written);
+            }
+            catch (Exception exception)
+            {
+                EfNotifyInstrumentation.Failed(activity, exception);
+                throw;
+            }
         }
 
         return result;
@@ -89,14 +103,26 @@ internal sealed partial class EfNotifyInterceptor(TimeProvider time, INotifierCo
     {
         if (eventData.Context is { } context && PrepareCommit(context, transaction) is { } unitOfWork)
         {
-            var writer = OutboxWriter.Get(context);
-            var now = time.GetUtcNow().UtcDateTime;
-            foreach (var (payload, count) in NotificationSerializer.Serialize(unitOfWork.Pending, time))
+            using var activity = EfNotifyInstrumentation.StartCapture();
+            try
             {
-                await writer.WriteAsync(transaction.Connection!, transaction, now, payload, count, cancellationToken).ConfigureAwait(false);
-            }
+                var writer = OutboxWriter.Get(context);
+                var now = time.GetUtcNow().UtcDateTime;
+                var written = 0;
+                foreach (var (payload, count) in NotificationSerializer.Serialize(unitOfWork.Pending, time))
+                {
+                    await writer.WriteAsync(transaction.Connection!, transaction, now, payload, count, cancellationToken).ConfigureAwait(false);
+                    written += count;
+                }
 
-            FinishWrite(unitOfWork);
+                EfNotifyInstrumentation.CaptureWritten(activity, written);
+                FinishWrite(unitOfWork, written);
+            }
+            catch (Exception exception)
+            {
+                EfNotifyInstrumentation.Failed(activity, exception);
+                throw;
+            }
         }
 
         return result;
@@ -306,10 +332,11 @@ internal sealed partial class EfNotifyInterceptor(TimeProvider time, INotifierCo
         return unitOfWork.Pending.Count > 0 ? unitOfWork : null;
     }
 
-    private static void FinishWrite(NotifyUnitOfWork unitOfWork)
+    private static void FinishWrite(NotifyUnitOfWork unitOfWork, int count)
     {
         unitOfWork.Pending.Clear();
         unitOfWork.Wrote = true;
+        unitOfWork.WrittenCount = count;
     }
 
     private void Committed(DbContext? context)
@@ -324,6 +351,8 @@ internal sealed partial class EfNotifyInterceptor(TimeProvider time, INotifierCo
         if (unitOfWork.Wrote)
         {
             unitOfWork.Wrote = false;
+            instrumentation.Captured(unitOfWork.WrittenCount);
+            unitOfWork.WrittenCount = 0;
             signal.Notify();
         }
     }
@@ -337,6 +366,7 @@ internal sealed partial class EfNotifyInterceptor(TimeProvider time, INotifierCo
 
         var unitOfWork = UnitOfWork(context);
         unitOfWork.Wrote = false;
+        unitOfWork.WrittenCount = 0;
         unitOfWork.Manual.Clear();
         if (ReferenceEquals(unitOfWork.PendingTransaction, transaction) || unitOfWork.ImplicitSave)
         {
@@ -347,52 +377,84 @@ internal sealed partial class EfNotifyInterceptor(TimeProvider time, INotifierCo
 
     private void WriteDirect(DbContext context, NotifyUnitOfWork unitOfWork)
     {
+        using var activity = EfNotifyInstrumentation.StartCapture();
         var rows = NotificationSerializer.Serialize(unitOfWork.Pending, time);
         var now = time.GetUtcNow().UtcDateTime;
+        var count = 0;
         context.Database.OpenConnection();
         try
         {
-            foreach (var (payload, count) in rows)
+            foreach (var (payload, rowCount) in rows)
             {
-                OutboxWriter.Get(context).Write(context.Database.GetDbConnection(), null, now, payload, count);
+                OutboxWriter.Get(context).Write(context.Database.GetDbConnection(), null, now, payload, rowCount);
+                count += rowCount;
             }
+
+            EfNotifyInstrumentation.CaptureWritten(activity, count);
+        }
+        catch (Exception exception)
+        {
+            EfNotifyInstrumentation.Failed(activity, exception);
+            throw;
         }
         finally
         {
             context.Database.CloseConnection();
         }
 
-        AfterDirectWrite(unitOfWork);
+        AfterDirectWrite(unitOfWork, count);
     }
 
     private async Task WriteDirectAsync(DbContext context, NotifyUnitOfWork unitOfWork, CancellationToken cancellationToken)
     {
+        using var activity = EfNotifyInstrumentation.StartCapture();
         var rows = NotificationSerializer.Serialize(unitOfWork.Pending, time);
         var now = time.GetUtcNow().UtcDateTime;
+        var count = 0;
         await context.Database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            foreach (var (payload, count) in rows)
+            foreach (var (payload, rowCount) in rows)
             {
                 await OutboxWriter.Get(context)
-                    .WriteAsync(context.Database.GetDbConnection(), null, now, payload, count, cancellationToken)
+                    .WriteAsync(context.Database.GetDbConnection(), null, now, payload, rowCount, cancellationToken)
                     .ConfigureAwait(false);
+                count += rowCount;
             }
+
+            EfNotifyInstrumentation.CaptureWritten(activity, count);
+        }
+        catch (Exception exception)
+        {
+            EfNotifyInstrumentation.Failed(activity, exception);
+            throw;
         }
         finally
         {
             await context.Database.CloseConnectionAsync().ConfigureAwait(false);
         }
 
-        AfterDirectWrite(unitOfWork);
+        AfterDirectWrite(unitOfWork, count);
     }
 
-    private void AfterDirectWrite(NotifyUnitOfWork unitOfWork)
+    private void AfterDirectWrite(NotifyUnitOfWork unitOfWork, int count)
     {
         unitOfWork.Pending.Clear();
         unitOfWork.Manual.Clear();
-        if (SystemTransaction.Current is null)
+        if (SystemTransaction.Current is { } ambient)
         {
+            // Counted only if the ambient transaction commits, as rows of EF transactions are.
+            ambient.TransactionCompleted += (_, e) =>
+            {
+                if (e.Transaction?.TransactionInformation.Status == System.Transactions.TransactionStatus.Committed)
+                {
+                    instrumentation.Captured(count);
+                }
+            };
+        }
+        else
+        {
+            instrumentation.Captured(count);
             signal.Notify();
         }
     }

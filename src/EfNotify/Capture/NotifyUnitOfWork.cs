@@ -38,6 +38,9 @@ internal sealed class NotifyUnitOfWork : IResettableService
     /// <summary>An outbox row was written in the transaction now committing: wake the dispatcher after the commit.</summary>
     public bool Wrote { get; set; }
 
+    /// <summary>How many notifications the row of <see cref="Wrote"/> holds: counted as captured once the commit succeeded.</summary>
+    public int WrittenCount { get; set; }
+
     public void Capture(IUpdateEntry entry, ChangeKind kind, NotifyModel model, CaptureContext context)
     {
         var config = model.Find(entry.EntityType);
@@ -121,6 +124,7 @@ internal sealed class NotifyUnitOfWork : IResettableService
         AmbientSave = false;
         RestoreBehavior = null;
         Wrote = false;
+        WrittenCount = 0;
     }
 
     public Task ResetStateAsync(CancellationToken cancellationToken = default)

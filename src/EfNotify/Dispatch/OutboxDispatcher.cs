@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Text;
+using EfNotify.Diagnostics;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -37,7 +39,7 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
         _time = time;
         _options = options.Value;
         _logger = logger;
-        _pipeline = BuildPipeline(_options, time, logger);
+        _pipeline = BuildPipeline(_options, time, logger, Instrumentation);
         _leadership = new DispatcherLeadership(time);
     }
 
@@ -57,6 +59,7 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
 
         LogStarted(_logger, typeof(TContext).Name, _owner);
         await using var leadership = _leadership.ConfigureAwait(false);
+        Monitor.DispatcherStarted(_time.GetUtcNow().UtcDateTime);
         var failures = 0;
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -64,6 +67,7 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
             {
                 var full = await DispatchOnceAsync(transport, stoppingToken).ConfigureAwait(false);
                 await CleanupIfDueAsync(stoppingToken).ConfigureAwait(false);
+                await ReportIterationAsync(stoppingToken).ConfigureAwait(false);
                 failures = 0;
                 if (full)
                 {
@@ -92,6 +96,8 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
                 }
             }
         }
+
+        Monitor.DispatcherStopped();
     }
 
     /// <summary>Claims and publishes one batch of rows.</summary>
@@ -147,9 +153,10 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
         for (var start = 0; start < items.Count && stopped is null; start += batchSize)
         {
             var chunk = items.GetRange(start, Math.Min(batchSize, items.Count - start));
-            var failure = await PublishAsync(transport, chunk, stoppingToken).ConfigureAwait(false);
+            var failure = await PublishTracedAsync(transport, chunk, stoppingToken).ConfigureAwait(false);
             if (failure is null)
             {
+                RecordPublished(rows, chunk);
                 foreach (var item in chunk)
                 {
                     states[item.Row].Delivered++;
@@ -175,9 +182,10 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
             // The server refused the batch: find the notifications it refuses one by one, so the others still go.
             foreach (var item in chunk)
             {
-                var single = await PublishAsync(transport, [item], stoppingToken).ConfigureAwait(false);
+                var single = await PublishTracedAsync(transport, [item], stoppingToken).ConfigureAwait(false);
                 if (single is null)
                 {
+                    RecordPublished(rows, [item]);
                     states[item.Row].Delivered++;
                 }
                 else if (single.IsTransient)
@@ -217,6 +225,7 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
                     if (deadLetter)
                     {
                         LogDeadLettered(_logger, row.Id, row.Count, $"out of attempts ({attempts}): {stop.Reason}");
+                        Instrumentation.DeadLettered(row.Count, refused: false);
                     }
                     else
                     {
@@ -240,6 +249,7 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
             foreach (var (_, reason) in state.Refused)
             {
                 LogDeadLettered(_logger, row.Id, 1, reason);
+                Instrumentation.DeadLettered(1, refused: true);
             }
 
             await OutboxStore.DeadLetterAsync(db, _owner, row, state.Refused, wholeRow: state.Delivered == 0, now, none).ConfigureAwait(false);
@@ -377,7 +387,7 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
     private static string Describe(Exception exception)
         => exception is PublishException { StatusCode: { } code } ? $"{code}: {exception.Message}" : $"{exception.GetType().Name}: {exception.Message}";
 
-    private static ResiliencePipeline BuildPipeline(EfNotifyOptions options, TimeProvider time, ILogger logger)
+    private static ResiliencePipeline BuildPipeline(EfNotifyOptions options, TimeProvider time, ILogger logger, EfNotifyInstrumentation instrumentation)
     {
         var builder = new ResiliencePipelineBuilder { TimeProvider = time };
         if (options.MaxRetryAttempts > 0)
@@ -393,6 +403,8 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
                 OnRetry = args =>
                 {
                     LogRetry(logger, args.AttemptNumber + 1, args.RetryDelay, args.Outcome.Exception?.Message ?? "unknown");
+                    instrumentation.Retried();
+                    Activity.Current?.AddEvent(new ActivityEvent("retry"));
                     return default;
                 },
             });

@@ -94,23 +94,35 @@ internal static class OutboxStore
             return;
         }
 
-        foreach (var (item, reason) in refused)
-        {
-            db.Add(new OutboxMessage
+        // The dead letters and the row's delivery commit together: a crash in between must not publish the row again.
+        await db.Database.CreateExecutionStrategy().ExecuteAsync(
+            async token =>
             {
-                CreatedAt = row.CreatedAt,
-                NextAttemptAt = now,
-                Payload = "[" + item + "]",
-                Count = 1,
-                Status = OutboxStatus.DeadLettered,
-                Attempts = 1,
-                LastError = Truncate(reason),
-            });
-        }
+                db.ChangeTracker.Clear();
+                var transaction = await db.Database.BeginTransactionAsync(token).ConfigureAwait(false);
+                await using (transaction.ConfigureAwait(false))
+                {
+                    foreach (var (item, reason) in refused)
+                    {
+                        db.Add(new OutboxMessage
+                        {
+                            CreatedAt = row.CreatedAt,
+                            NextAttemptAt = now,
+                            Payload = "[" + item + "]",
+                            Count = 1,
+                            Status = OutboxStatus.DeadLettered,
+                            Attempts = 1,
+                            LastError = Truncate(reason),
+                        });
+                    }
 
-        await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+                    await db.SaveChangesAsync(token).ConfigureAwait(false);
+                    await MarkDeliveredAsync(db, owner, [row.Id], now, token).ConfigureAwait(false);
+                    await transaction.CommitAsync(token).ConfigureAwait(false);
+                }
+            },
+            cancellationToken).ConfigureAwait(false);
         db.ChangeTracker.Clear();
-        await MarkDeliveredAsync(db, owner, [row.Id], now, cancellationToken).ConfigureAwait(false);
     }
 
     public static async Task<int> DeleteDeliveredAsync(DbContext db, DateTime cutoff, int batchSize, CancellationToken cancellationToken)

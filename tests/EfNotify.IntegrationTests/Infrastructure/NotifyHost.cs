@@ -31,7 +31,8 @@ public sealed class NotifyHost : IAsyncDisposable
         Action<EfNotifyOptions>? options = null,
         Action<PusherOptions>? pusherChange = null,
         bool startHost = true,
-        Action<IServiceProvider, DbContextOptionsBuilder>? database = null)
+        Action<IServiceProvider, DbContextOptionsBuilder>? database = null,
+        Action<IServiceCollection>? services = null)
     {
         databasePath ??= Path.Combine(Path.GetTempPath(), $"efnotify-it-{Guid.NewGuid():N}.db");
         var builder = Host.CreateApplicationBuilder();
@@ -69,6 +70,7 @@ public sealed class NotifyHost : IAsyncDisposable
 
             o.UseEfNotify(sp);
         });
+        services?.Invoke(builder.Services);
         var host = builder.Build();
         await using (var scope = host.Services.CreateAsyncScope())
         {

@@ -1,0 +1,59 @@
+using EfNotify.Diagnostics;
+using EfNotify.Outbox;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace EfNotify.Dispatch;
+
+/// <summary>The dispatcher's reports to metrics, traces and the health check.</summary>
+internal sealed partial class OutboxDispatcher<TContext>
+{
+    private EfNotifyInstrumentation? _instrumentation;
+    private OutboxMonitor? _monitor;
+
+    private EfNotifyInstrumentation Instrumentation => _instrumentation ??= _services.GetRequiredService<EfNotifyInstrumentation>();
+
+    private OutboxMonitor Monitor => _monitor ??= _services.GetRequiredService<OutboxMonitor>();
+
+    /// <summary>Counts the backlog when due and records that the loop completed an iteration.</summary>
+    private async Task ReportIterationAsync(CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow().UtcDateTime;
+        if (Monitor.IsBacklogDue(now, _options.BacklogRefreshInterval))
+        {
+            var scope = _services.CreateAsyncScope();
+            await using (scope.ConfigureAwait(false))
+            {
+                var db = CreateContext(scope.ServiceProvider);
+                try
+                {
+                    Monitor.SetBacklog(await OutboxQueries.GetBacklogAsync(db, now, cancellationToken).ConfigureAwait(false));
+                }
+                finally
+                {
+                    if (scope.ServiceProvider.GetService<TContext>() is null)
+                    {
+                        await db.DisposeAsync().ConfigureAwait(false);
+                    }
+                }
+            }
+        }
+
+        Monitor.IterationCompleted(now);
+    }
+
+    private void RecordPublished(List<OutboxMessage> rows, List<Item> chunk)
+    {
+        foreach (var item in chunk)
+        {
+            Instrumentation.Published(rows[item.Row].CreatedAt);
+        }
+    }
+
+    private async Task<Failure?> PublishTracedAsync(INotificationTransport transport, List<Item> chunk, CancellationToken stoppingToken)
+    {
+        using var activity = EfNotifyInstrumentation.StartPublish(chunk.Count, _owner);
+        var failure = await PublishAsync(transport, chunk, stoppingToken).ConfigureAwait(false);
+        EfNotifyInstrumentation.Published(activity, failure?.IsTransient, failure?.Reason);
+        return failure;
+    }
+}
