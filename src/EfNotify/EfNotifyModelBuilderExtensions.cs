@@ -24,7 +24,8 @@ public static class EfNotifyModelBuilderExtensions
             outbox.Property(m => m.Payload).IsRequired();
             outbox.Property(m => m.LockedBy).HasMaxLength(200);
             outbox.Property(m => m.LastError).HasMaxLength(2000);
-            outbox.HasIndex(m => new { m.Status, m.NextAttemptAt, m.Id }).HasDatabaseName($"IX_{tableName}_Pending");
+            // The claim filters on Status and takes the lowest ids: (Status, Id) serves both without a sort.
+            outbox.HasIndex(m => new { m.Status, m.Id }).HasDatabaseName($"IX_{tableName}_Pending");
             outbox.HasIndex(m => new { m.Status, m.DeliveredAt }).HasDatabaseName($"IX_{tableName}_Cleanup");
         });
         return modelBuilder;

@@ -1,3 +1,4 @@
+using EfNotify.Benchmarks.Load;
 using EfNotify.Benchmarks.Overhead;
 
 namespace EfNotify.Benchmarks;
@@ -11,6 +12,9 @@ public static class Program
     private static readonly (string Name, string Usage, Func<string[], int> Run)[] Commands =
     [
         ("overhead", "overhead [--quick]   SaveChanges with and without EfNotify on a SQLite file", OverheadCommand.Run),
+        ("e2e", "e2e [--quick]        commit-to-browser latency, sustained throughput and the raw ceiling against soketi", E2eCommand.Run),
+        ("backlog", "backlog [--quick] [--rows N]   drain a backlog of outbox rows: rate, peak RSS, the claim's query plan", BacklogCommand.Run),
+        ("all", "all [--quick]        overhead, e2e and backlog, then their headline figures", AllCommand.Run),
     ];
 
     public static int Main(string[] args)

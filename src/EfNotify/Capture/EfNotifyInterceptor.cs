@@ -496,6 +496,6 @@ internal sealed partial class EfNotifyInterceptor(
         _ => null,
     };
 
-    [GeneratedRegex(@"^\d+\.\d+$")]
+    [GeneratedRegex(@"^[0-9]+\.[0-9]+\z")]
     private static partial Regex SocketIdRegex();
 }

@@ -14,12 +14,7 @@ internal static class OutboxStore
         DbContext db, string owner, DateTime now, TimeSpan lease, int batchSize, bool exclusive, CancellationToken cancellationToken)
     {
         var set = db.Set<OutboxMessage>();
-        var candidates = await set.AsNoTracking()
-            .Where(m => m.Status == OutboxStatus.Pending && (exclusive || m.LockedUntil == null || m.LockedUntil < now))
-            .OrderBy(m => m.Id)
-            .Take(batchSize)
-            .ToListAsync(cancellationToken)
-            .ConfigureAwait(false);
+        var candidates = await PendingQuery(db, now, exclusive, batchSize).ToListAsync(cancellationToken).ConfigureAwait(false);
 
         var due = candidates.TakeWhile(m => m.NextAttemptAt <= now).ToList();
         if (due.Count == 0)
@@ -48,6 +43,13 @@ internal static class OutboxStore
         var ourIds = ours.ToHashSet();
         return due.Where(m => ourIds.Contains(m.Id)).ToList();
     }
+
+    /// <summary>The claim's SELECT: the oldest pending rows not leased by another instance (served by IX_…_Pending).</summary>
+    internal static IQueryable<OutboxMessage> PendingQuery(DbContext db, DateTime now, bool exclusive, int batchSize)
+        => db.Set<OutboxMessage>().AsNoTracking()
+            .Where(m => m.Status == OutboxStatus.Pending && (exclusive || m.LockedUntil == null || m.LockedUntil < now))
+            .OrderBy(m => m.Id)
+            .Take(batchSize);
 
     public static Task<int> MarkDeliveredAsync(DbContext db, string owner, IReadOnlyCollection<long> ids, DateTime now, CancellationToken cancellationToken)
         => ids.Count == 0

@@ -297,11 +297,14 @@ public class TransactionalCaptureTests
         Assert.Equal("123.456", notification.SocketId);
     }
 
-    [Fact]
-    public async Task A_malformed_socket_id_is_not_passed_on()
+    [Theory]
+    [InlineData("not-a-socket")]
+    [InlineData("123.456\n")]
+    [InlineData("١٢٣.٤٥٦")]
+    public async Task A_malformed_socket_id_is_not_passed_on(string socketId)
     {
         using var fixture = new ShopFixture();
-        fixture.Notifier.SocketId = "not-a-socket";
+        fixture.Notifier.SocketId = socketId;
         using var db = fixture.CreateContext();
         db.Add(new Order { Title = "mine" });
         await db.SaveChangesAsync();

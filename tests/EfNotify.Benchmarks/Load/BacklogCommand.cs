@@ -1,0 +1,183 @@
+using System.Diagnostics;
+using EfNotify.Capture;
+using EfNotify.Outbox;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace EfNotify.Benchmarks.Load;
+
+/// <summary>
+/// <c>backlog [--quick] [--rows N]</c>: N outbox rows written while no dispatcher runs, then the dispatcher starts and
+/// drains them to soketi: drain rate, the process's peak RSS during the drain, the claim query's plan, and the raw ceiling.
+/// </summary>
+internal static class BacklogCommand
+{
+    private const int RowsPerTransaction = 10_000;
+
+    public static int Run(string[] args)
+    {
+        if (!Args.TryParse(args, "backlog [--quick] [--rows N] [--requests N] [--claim N]", out var quick, out var options, "--rows", "--requests", "--claim"))
+        {
+            return 2;
+        }
+
+        var rows = options.GetValueOrDefault("--rows", quick ? 100_000 : 1_000_000);
+        var requests = options.TryGetValue("--requests", out var r) ? r : (int?)null;
+        var claim = options.TryGetValue("--claim", out var c) ? c : (int?)null;
+        Args.Print(RunAsync(rows, requests, claim).GetAwaiter().GetResult());
+        return 0;
+    }
+
+    public static async Task<Dictionary<string, string>> RunAsync(int rows, int? requestsInFlight = null, int? claimBatchSize = null)
+    {
+        await using var soketi = await SoketiProcess.StartAsync();
+        await using var host = await LoadHost.CreateAsync(soketi.Options, o =>
+        {
+            if (claimBatchSize is { } claim)
+            {
+                o.ClaimBatchSize = claim;
+            }
+        });
+        var options = host.Services.GetRequiredService<IOptions<EfNotifyOptions>>().Value;
+
+        var fill = Stopwatch.StartNew();
+        await FillAsync(host.DatabasePath, rows);
+        Console.WriteLine($"backlog: {rows} pending rows written in {fill.Elapsed.TotalSeconds:0.0} s; database {new FileInfo(host.DatabasePath).Length / 1048576.0:0} MB");
+        var plan = await ClaimPlanAsync(host, options);
+        Console.WriteLine("claim query plan (EXPLAIN QUERY PLAN of the SQL EF generates for the claim's SELECT):");
+        Console.WriteLine(plan);
+        var usesIndex = plan.Contains("IX_EfNotifyOutbox_Pending", StringComparison.Ordinal);
+
+        await using var subscriber = await LoadSubscriber.ConnectAsync(soketi.Options, LoadHost.Channels);
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        var rssBefore = Measure.StatusMegabytes("VmRSS");
+        var reset = Measure.ResetPeakRss();
+        var peakSampled = rssBefore;
+        using var sampling = new CancellationTokenSource();
+        var sampler = Task.Run(async () =>
+        {
+            while (!sampling.IsCancellationRequested)
+            {
+                peakSampled = Math.Max(peakSampled, Measure.StatusMegabytes("VmRSS"));
+                try
+                {
+                    await Task.Delay(100, sampling.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                }
+            }
+        });
+
+        var drain = Stopwatch.StartNew();
+        await host.StartAsync();
+        var complete = await subscriber.WaitForAsync(rows, TimeSpan.FromSeconds(15));
+        var drained = subscriber.Received;
+        var drainSeconds = drain.Elapsed.TotalSeconds;
+        await sampling.CancelAsync();
+        await sampler;
+        var peak = reset ? Measure.StatusMegabytes("VmHWM") : peakSampled;
+        var drainRate = drained / drainSeconds;
+
+        var raw = await RawCeiling.MeasureAsync(host.CreatePusherClient(), subscriber, 1, TimeSpan.FromSeconds(3));
+
+        Args.PrintTable("backlog", new List<(string, string)>
+        {
+            ("rows (one notification each)", $"{rows}"),
+            ("received", $"{drained}{(complete ? "" : " (incomplete: nothing arrived for 15 s)")}"),
+            ("drain", $"{drainSeconds:0.0} s = {drainRate:0} events/s (one request in flight, claims of {options.ClaimBatchSize})"),
+            ("RSS before the drain", $"{rssBefore:0} MB"),
+            ("peak RSS during the drain", $"{peak:0} MB ({(reset ? "VmHWM, reset before the drain" : "sampled VmRSS every 100 ms")}); soketi {Measure.StatusMegabytes("VmRSS", soketi.ProcessId):0} MB"),
+            ($"raw ceiling, batches of 10, {1} in flight", $"{raw:0} events/s"),
+            ("claim uses IX_EfNotifyOutbox_Pending", usesIndex ? "yes" : "no"),
+        });
+
+        return new Dictionary<string, string>
+        {
+            ["backlog_rows"] = rows.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["backlog_drain_events_per_s"] = Args.Format(drainRate, "0"),
+            ["backlog_peak_rss_mb"] = Args.Format(peak, "0"),
+            ["backlog_raw_events_per_s"] = Args.Format(raw, "0"),
+            ["backlog_ratio"] = Args.Format(drainRate / raw),
+            ["backlog_claim_uses_pending_index"] = usesIndex ? "yes" : "no",
+        };
+    }
+
+    /// <summary>
+    /// Writes rows exactly as the interceptor does (the same serializer and the same INSERT), one notification per row,
+    /// objects in turn, many rows per transaction so that filling a million takes seconds.
+    /// </summary>
+    private static async Task FillAsync(string databasePath, int rows)
+    {
+        var options = new DbContextOptionsBuilder<LoadContext>().UseSqlite($"Data Source={databasePath}").Options;
+        await using var db = new LoadContext(options);
+        var writer = OutboxWriter.Get(db);
+        await db.Database.OpenConnectionAsync();
+        var connection = db.Database.GetDbConnection();
+        var time = TimeProvider.System;
+        for (var start = 0; start < rows; start += RowsPerTransaction)
+        {
+            await using var transaction = await db.Database.BeginTransactionAsync();
+            var end = Math.Min(rows, start + RowsPerTransaction);
+            for (var seq = start + 1; seq <= end; seq++)
+            {
+                var objectId = (seq % LoadHost.Objects) + 1;
+                var pending = new PendingNotification
+                {
+                    Channel = LoadHost.Channel(objectId),
+                    Action = "changed",
+                    EntityName = nameof(LoadItem),
+                    Key = [objectId],
+                    Change = ChangeKind.Modified,
+                    At = time.GetUtcNow(),
+                    Values = [new(nameof(LoadItem.Seq), (long)seq)],
+                };
+                var (payload, count) = NotificationSerializer.Serialize([pending], time)[0];
+                await writer.WriteAsync(connection, transaction.GetDbTransaction(), time.GetUtcNow().UtcDateTime, payload, count, CancellationToken.None);
+            }
+
+            await transaction.CommitAsync();
+        }
+    }
+
+    /// <summary>The plan of the claim's SELECT, as the dispatcher builds it (OutboxStore.PendingQuery).</summary>
+    private static async Task<string> ClaimPlanAsync(LoadHost host, EfNotifyOptions options)
+    {
+        await using var scope = host.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<LoadContext>();
+        var now = DateTime.UtcNow;
+        var sql = EfNotify.Dispatch.OutboxStore.PendingQuery(db, now, exclusive: false, options.ClaimBatchSize).ToQueryString();
+
+        await using var connection = new SqliteConnection($"Data Source={host.DatabasePath}");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        var statement = new List<string>();
+        foreach (var line in sql.Split('\n'))
+        {
+            // ToQueryString declares parameters as ".param set @name value" lines before the statement.
+            if (line.StartsWith(".param set ", StringComparison.Ordinal))
+            {
+                var parts = line[".param set ".Length..].Split(' ', 2);
+                command.Parameters.AddWithValue(parts[0], parts[1].Trim().Trim('\''));
+            }
+            else
+            {
+                statement.Add(line);
+            }
+        }
+
+        command.CommandText = "EXPLAIN QUERY PLAN " + string.Join('\n', statement).Trim();
+        var plan = new List<string> { "  " + string.Join("\n  ", statement).Trim() };
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            plan.Add($"  -> {reader.GetString(3)}");
+        }
+
+        return string.Join('\n', plan);
+    }
+}

@@ -1,0 +1,184 @@
+using System.Data.Common;
+using System.Diagnostics;
+using EfNotify.Capture;
+using EfNotify.Pusher;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace EfNotify.Benchmarks.Load;
+
+/// <summary>
+/// An application host as a user would build it: <see cref="LoadContext"/> on a SQLite file (EF Core creates it in WAL
+/// mode), EfNotify with its hosted dispatcher and the Pusher transport pointed at a local soketi. Warnings and errors of
+/// EfNotify are printed, so a failing run says why.
+/// </summary>
+internal sealed class LoadHost : IAsyncDisposable
+{
+    public const int Objects = 50;
+
+    private readonly string _directory;
+    private readonly IHost _host;
+    private bool _started;
+
+    private LoadHost(string directory, IHost host)
+    {
+        _directory = directory;
+        _host = host;
+    }
+
+    public IServiceProvider Services => _host.Services;
+
+    public string DatabasePath => Path.Combine(_directory, "load.db");
+
+    public static string Channel(int objectId) => ChannelNames.ForObject(nameof(LoadItem), objectId);
+
+    public static IEnumerable<string> Channels => Enumerable.Range(1, Objects).Select(Channel);
+
+    /// <summary>
+    /// SQLite's own busy handler, in milliseconds, set on every connection the app opens (0 leaves it off). Without it
+    /// Microsoft.Data.Sqlite retries a locked write itself, sleeping far longer than the lock is held.
+    /// </summary>
+    public static int BusyTimeoutMs { get; set; } = 5000;
+
+    public static async Task<LoadHost> CreateAsync(PusherOptions pusher, Action<EfNotifyOptions>? configure = null)
+    {
+        var directory = Directory.CreateTempSubdirectory("efnotify-load-").FullName;
+        var path = Path.Combine(directory, "load.db");
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss.fff ";
+        });
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Error);
+        builder.Services
+            .AddEfNotify<LoadContext>(o => configure?.Invoke(o))
+            .AddPusher(o =>
+            {
+                o.AppId = pusher.AppId;
+                o.Key = pusher.Key;
+                o.Secret = pusher.Secret;
+                o.Host = pusher.Host;
+                o.Port = pusher.Port;
+                o.UseTls = pusher.UseTls;
+            });
+        builder.Services.AddDbContext<LoadContext>((sp, o) =>
+        {
+            o.UseSqlite($"Data Source={path}").UseEfNotify(sp);
+            if (BusyTimeoutMs > 0)
+            {
+                o.AddInterceptors(new BusyTimeoutInterceptor(BusyTimeoutMs));
+            }
+        });
+        var host = builder.Build();
+
+        // Created and seeded by a plain context, so the seed writes no outbox rows.
+        var plain = new DbContextOptionsBuilder<LoadContext>().UseSqlite($"Data Source={path}").Options;
+        await using (var seed = new LoadContext(plain))
+        {
+            await seed.Database.EnsureCreatedAsync();
+            seed.Items.AddRange(Enumerable.Range(1, Objects).Select(i => new LoadItem { Id = i }));
+            await seed.SaveChangesAsync();
+        }
+
+        return new LoadHost(directory, host);
+    }
+
+    public async Task StartAsync()
+    {
+        await _host.StartAsync();
+        _started = true;
+    }
+
+    public PusherClient CreatePusherClient() => Services.GetRequiredService<PusherClient>();
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_started)
+        {
+            await _host.StopAsync();
+        }
+
+        _host.Dispose();
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(_directory, recursive: true);
+    }
+}
+
+/// <summary>Sets SQLite's busy handler on each opened connection, so a writer waits for the lock in short native sleeps.</summary>
+internal sealed class BusyTimeoutInterceptor(int milliseconds) : DbConnectionInterceptor
+{
+    public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData) => Apply(connection);
+
+    public override Task ConnectionOpenedAsync(DbConnection connection, ConnectionEndEventData eventData, CancellationToken cancellationToken = default)
+    {
+        Apply(connection);
+        return Task.CompletedTask;
+    }
+
+    private void Apply(DbConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = $"PRAGMA busy_timeout = {milliseconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+        command.ExecuteNonQuery();
+    }
+}
+
+/// <summary>Percentiles, rates and the process's memory, as the load tools print them.</summary>
+internal static class Measure
+{
+    public static double Milliseconds(long fromTimestamp, long toTimestamp) => Stopwatch.GetElapsedTime(fromTimestamp, toTimestamp).TotalMilliseconds;
+
+    /// <summary>The nearest-rank percentile of sorted values.</summary>
+    public static double Percentile(double[] sorted, double percent)
+    {
+        if (sorted.Length == 0)
+        {
+            return double.NaN;
+        }
+
+        var rank = (int)Math.Ceiling(percent / 100 * sorted.Length);
+        return sorted[Math.Clamp(rank - 1, 0, sorted.Length - 1)];
+    }
+
+    /// <summary>A field of /proc/self/status in MB (VmRSS, VmHWM), or -1 off Linux.</summary>
+    public static double StatusMegabytes(string field, int? processId = null)
+    {
+        var path = processId is { } id ? $"/proc/{id}/status" : "/proc/self/status";
+        if (!File.Exists(path))
+        {
+            return field == "VmHWM" ? Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0 : -1;
+        }
+
+        foreach (var line in File.ReadLines(path))
+        {
+            if (line.StartsWith(field + ":", StringComparison.Ordinal))
+            {
+                var kb = long.Parse(line[(field.Length + 1)..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+                return kb / 1024.0;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>Resets the kernel's peak RSS (VmHWM) to the current RSS, so a later peak belongs to what ran since.</summary>
+    public static bool ResetPeakRss()
+    {
+        try
+        {
+            File.WriteAllText("/proc/self/clear_refs", "5");
+            return true;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+}
