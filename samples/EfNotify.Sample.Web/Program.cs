@@ -29,7 +29,7 @@ builder.Services.AddAuthorization();
 builder.Services.AddScoped<IAuthorizationHandler, RoomMemberHandler>();
 
 // EfNotify: the outbox and its dispatcher, Pusher (EfNotify:Pusher in appsettings.json), and the browser endpoints.
-builder.Services.AddEfNotify<SampleContext>()
+builder.Services.AddEfNotify<SampleContext>(builder.Configuration.GetSection("EfNotify"))
     .AddPusher(builder.Configuration)
     .AddAspNetCore<SampleContext>(o => o
         .Allow<Person>((user, person) => person.UserName == user.Identity?.Name)
