@@ -1,0 +1,80 @@
+using System.Reflection;
+using EfNotify.AspNetCore;
+using EfNotify.AspNetCore.Auth;
+using Microsoft.AspNetCore.Mvc.ApplicationParts;
+using Microsoft.AspNetCore.Mvc.Controllers;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace EfNotify;
+
+/// <summary>Adds EfNotify's browser subscriptions to an ASP.NET Core application.</summary>
+public static class AspNetCoreEfNotifyBuilderExtensions
+{
+    /// <summary>
+    /// Adds the endpoints browsers subscribe through, <c>GET /pusher/key</c> and <c>POST /pusher/auth</c> (map them with
+    /// <c>app.MapControllers()</c>), and makes the current request the notifier: the user's name from
+    /// <c>HttpContext.User</c>, the socket id to leave out from the <c>X-Socket-ID</c> header. The browser client is served at
+    /// <c>/_content/EfNotify.AspNetCore/efnotify.js</c> by the static files middleware.
+    /// </summary>
+    /// <remarks>
+    /// A subscription to an object's channel is granted only when the user is authenticated, meets
+    /// <see cref="EfNotifyAspNetCoreOptions.RequiredRole"/> and <see cref="EfNotifyAspNetCoreOptions.RequiredPolicy"/>, and may read
+    /// the object, which is loaded through <typeparamref name="TContext"/> so that its global query filters apply. Entity types
+    /// without a rule or an authorization handler are refused. Options bind from <c>EfNotify:AspNetCore</c> and are validated
+    /// when the host starts. An <see cref="INotifierContext"/> registered by the application is kept. Calling it again only
+    /// adds configuration.
+    /// </remarks>
+    /// <typeparam name="TContext">The application's DbContext through which objects are loaded for the access check.</typeparam>
+    /// <param name="builder">The builder returned by <c>AddEfNotify</c>, with <c>.AddPusher(...)</c>.</param>
+    /// <param name="configure">Sets the rules (<see cref="EfNotifyAspNetCoreOptions.Allow{TEntity}"/>, ...) and options.</param>
+    /// <returns>The same builder.</returns>
+    public static EfNotifyBuilder AddAspNetCore<TContext>(this EfNotifyBuilder builder, Action<EfNotifyAspNetCoreOptions>? configure = null)
+        where TContext : DbContext
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+        var options = services.AddOptions<EfNotifyAspNetCoreOptions>().BindConfiguration(EfNotifyAspNetCoreOptions.SectionName).ValidateOnStart();
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<EfNotifyAspNetCoreOptions>, EfNotifyAspNetCoreOptionsValidator>());
+        services.AddHttpContextAccessor();
+        services.AddAuthorizationCore();
+        services.TryAddScoped<IChannelAccess, ChannelAccess<TContext>>();
+
+        // AddEfNotify registers a notifier that knows nobody; the request's notifier replaces it, an application's own is kept.
+        var notifier = services.FirstOrDefault(d => d.ServiceType == typeof(INotifierContext));
+        if (notifier is null || notifier.ImplementationInstance is NullNotifierContext)
+        {
+            services.RemoveAll<INotifierContext>();
+            services.AddSingleton<INotifierContext, HttpNotifierContext>();
+        }
+
+        services.AddControllers().ConfigureApplicationPartManager(manager =>
+        {
+            if (!manager.FeatureProviders.OfType<PusherControllerFeatureProvider>().Any())
+            {
+                manager.FeatureProviders.Add(new PusherControllerFeatureProvider());
+            }
+        });
+        return builder;
+    }
+
+    /// <summary>Adds the internal controller, which MVC's discovery (public types only) would not find.</summary>
+    private sealed class PusherControllerFeatureProvider : IApplicationFeatureProvider<ControllerFeature>
+    {
+        public void PopulateFeature(IEnumerable<ApplicationPart> parts, ControllerFeature feature)
+        {
+            var controller = typeof(PusherController).GetTypeInfo();
+            if (!feature.Controllers.Contains(controller))
+            {
+                feature.Controllers.Add(controller);
+            }
+        }
+    }
+}

@@ -1,0 +1,245 @@
+// efnotify.js: listen in the browser to the objects EfNotify notifies about.
+//
+//   import { connect } from '/_content/EfNotify.AspNetCore/efnotify.js';
+//   const live = await connect();          // GET /pusher/key, then connects with pusher-js
+//   live.installFetch();                   // your own fetch() calls carry X-Socket-ID: no echo to this tab
+//   const room = live.listen('Room', 42, 'newMessage', e => e.resync ? reloadAll() : append(e));
+//   await room.ready;                      // subscribed (rejects when /pusher/auth refuses)
+//
+// A callback receives the notification ({ id, entity, key, action, change, at, by, ... , resync: false }), or
+// { entity, key, action, resync: true } once after every reconnect, when notifications may have been missed: refetch then.
+
+const SOCKET_HEADER = 'X-Socket-ID';
+const SEEN_LIMIT = 1000;
+
+let pusherLoading;
+
+/** Loads pusher-js (shipped beside this module) unless the page already has window.Pusher. */
+function loadPusher(src) {
+  if (globalThis.Pusher) {
+    return Promise.resolve(globalThis.Pusher);
+  }
+  pusherLoading ??= new Promise((resolve, reject) => {
+    const script = document.createElement('script');
+    script.src = src ?? new URL('./lib/pusher.min.js', import.meta.url).href;
+    script.async = true;
+    script.onload = () => (globalThis.Pusher ? resolve(globalThis.Pusher) : reject(new Error('efnotify: pusher-js did not load')));
+    script.onerror = () => {
+      pusherLoading = undefined;
+      reject(new Error(`efnotify: cannot load pusher-js from ${script.src}`));
+    };
+    document.head.appendChild(script);
+  });
+  return pusherLoading;
+}
+
+/** Escapes one key part the way EfNotify's ChannelNames does: [A-Za-z0-9_@-] literal, other UTF-8 bytes as =XX. */
+function escapeKeyPart(value) {
+  const text = String(value);
+  if (/^[A-Za-z0-9_@-]*$/.test(text)) {
+    return text;
+  }
+  let out = '';
+  for (const byte of new TextEncoder().encode(text)) {
+    const c = String.fromCharCode(byte);
+    out += byte < 0x80 && /[A-Za-z0-9_@-]/.test(c) ? c : '=' + byte.toString(16).toUpperCase().padStart(2, '0');
+  }
+  return out;
+}
+
+/** The channel of an object: private-{entity}.{key}; a composite key is an array, in key order. */
+export function objectChannel(entity, key, prefix = 'private-') {
+  const parts = Array.isArray(key) ? key : [key];
+  return `${prefix}${entity}.${parts.map(escapeKeyPart).join(',')}`;
+}
+
+/** The channel of an entity type's list: private-{entity}. */
+export function listChannel(entity) {
+  return `private-${entity}`;
+}
+
+/**
+ * Connects to Pusher (or soketi) with what the application's GET /pusher/key says.
+ * @param {object} [options]
+ * @param {string} [options.keyUrl='/pusher/key'] where the connection settings come from.
+ * @param {object} [options.pusher] extra pusher-js options, merged over the server's.
+ * @param {string} [options.pusherSrc] where to load pusher-js from, when window.Pusher is not there yet.
+ * @param {(channel: string, error: any) => void} [options.onError] called when a subscription is refused.
+ */
+export async function connect(options = {}) {
+  const response = await fetch(options.keyUrl ?? '/pusher/key', { credentials: 'same-origin', headers: { Accept: 'application/json' } });
+  if (!response.ok) {
+    throw new Error(`efnotify: GET ${options.keyUrl ?? '/pusher/key'} answered ${response.status}`);
+  }
+  const settings = await response.json();
+  const Pusher = await loadPusher(options.pusherSrc);
+  const pusher = new Pusher(settings.key, { ...settings.options, ...(options.pusher ?? {}) });
+  return new Connection(pusher, options);
+}
+
+class Connection {
+  #pusher;
+  #options;
+  #channels = new Map();
+  #seen = new Set();
+
+  constructor(pusher, options) {
+    this.#pusher = pusher;
+    this.#options = options;
+  }
+
+  /** The underlying pusher-js instance. */
+  get pusher() {
+    return this.#pusher;
+  }
+
+  /** The current socket id, or undefined while not connected. */
+  get socketId() {
+    return this.#pusher.connection.socket_id;
+  }
+
+  /** The header that keeps this tab from receiving its own changes: { 'X-Socket-ID': id }, or {} while not connected. */
+  headers() {
+    const id = this.socketId;
+    return id ? { [SOCKET_HEADER]: id } : {};
+  }
+
+  /** fetch() with the X-Socket-ID header. For XMLHttpRequest: xhr.setRequestHeader('X-Socket-ID', live.socketId). */
+  fetch(input, init = {}) {
+    const headers = new Headers(init.headers ?? (input instanceof Request ? input.headers : undefined));
+    for (const [name, value] of Object.entries(this.headers())) {
+      headers.set(name, value);
+    }
+    return globalThis.fetch(input, { ...init, headers });
+  }
+
+  /** Makes every same-origin window.fetch() carry X-Socket-ID (other origins are left alone: no CORS preflight). */
+  installFetch() {
+    const original = globalThis.fetch.bind(globalThis);
+    const connection = this;
+    globalThis.fetch = function efnotifyFetch(input, init = {}) {
+      const url = new URL(input instanceof Request ? input.url : String(input), location.href);
+      if (url.origin !== location.origin || !connection.socketId) {
+        return original(input, init);
+      }
+      const headers = new Headers(init.headers ?? (input instanceof Request ? input.headers : undefined));
+      headers.set(SOCKET_HEADER, connection.socketId);
+      return original(input, { ...init, headers });
+    };
+    return () => {
+      globalThis.fetch = original;
+    };
+  }
+
+  /**
+   * Runs callback when the object gets the action. Returns { ready, stop }: ready settles when the subscription
+   * succeeds or is refused; stop() removes the listener.
+   */
+  listen(entity, key, action, callback) {
+    return this.#add(objectChannel(entity, key), { entity, key, action, callback });
+  }
+
+  /** Runs callback when any object of the entity's list channel gets the action. */
+  listenList(entity, action, callback) {
+    return this.#add(listChannel(entity), { entity, key: null, action, callback });
+  }
+
+  /**
+   * Who else views the object: calls onChange with [{ id, info }] whenever viewers come or go (a presence channel,
+   * authorized like the object's own channel). Returns { ready, stop }.
+   */
+  viewers(entity, key, onChange) {
+    const name = objectChannel(entity, key, 'presence-');
+    const channel = this.#pusher.subscribe(name);
+    const report = () => {
+      const list = [];
+      channel.members.each(m => list.push({ id: m.id, info: m.info }));
+      onChange(list);
+    };
+    const ready = new Promise((resolve, reject) => {
+      channel.bind('pusher:subscription_succeeded', () => {
+        report();
+        resolve();
+      });
+      channel.bind('pusher:subscription_error', error => {
+        this.#options.onError?.(name, error);
+        reject(error);
+      });
+    });
+    channel.bind('pusher:member_added', report);
+    channel.bind('pusher:member_removed', report);
+    ready.catch(() => {});
+    return { ready, stop: () => this.#pusher.unsubscribe(name) };
+  }
+
+  /** Closes the connection. */
+  disconnect() {
+    this.#pusher.disconnect();
+    this.#channels.clear();
+  }
+
+  #add(name, listener) {
+    let state = this.#channels.get(name);
+    if (!state) {
+      state = this.#subscribe(name);
+      this.#channels.set(name, state);
+    }
+    const entry = { ...listener };
+    state.listeners.add(entry);
+    if (!state.actions.has(listener.action)) {
+      state.actions.add(listener.action);
+      state.channel.bind(listener.action, data => this.#deliver(state, listener.action, data));
+    }
+    return {
+      ready: state.ready,
+      stop: () => {
+        state.listeners.delete(entry);
+        if (state.listeners.size === 0) {
+          this.#pusher.unsubscribe(name);
+          this.#channels.delete(name);
+        }
+      },
+    };
+  }
+
+  #subscribe(name) {
+    const channel = this.#pusher.subscribe(name);
+    const state = { channel, listeners: new Set(), actions: new Set(), subscribedBefore: false };
+    state.ready = new Promise((resolve, reject) => {
+      channel.bind('pusher:subscription_succeeded', () => {
+        // pusher-js subscribes again after every reconnect: what happened in between was not received.
+        if (state.subscribedBefore) {
+          for (const l of [...state.listeners]) {
+            l.callback({ entity: l.entity, key: l.key, action: l.action, resync: true });
+          }
+        }
+        state.subscribedBefore = true;
+        resolve();
+      });
+      channel.bind('pusher:subscription_error', error => {
+        this.#options.onError?.(name, error);
+        reject(error);
+      });
+    });
+    state.ready.catch(() => {});
+    return state;
+  }
+
+  #deliver(state, action, data) {
+    const message = typeof data === 'string' ? JSON.parse(data) : data;
+    if (message?.id) {
+      if (this.#seen.has(message.id)) {
+        return; // the dispatcher delivers at least once; the id is stable across retries
+      }
+      this.#seen.add(message.id);
+      if (this.#seen.size > SEEN_LIMIT) {
+        this.#seen.delete(this.#seen.values().next().value);
+      }
+    }
+    for (const l of [...state.listeners]) {
+      if (l.action === action) {
+        l.callback({ ...message, resync: false });
+      }
+    }
+  }
+}
