@@ -17,6 +17,7 @@ internal static class AllCommand
         var overhead = RunOverhead(quick);
         var e2e = E2eCommand.RunAsync(quick, rate: 1000, seconds: quick ? 10 : 30).GetAwaiter().GetResult();
         var backlog = BacklogCommand.RunAsync(quick ? 100_000 : 1_000_000).GetAwaiter().GetResult();
+        var auth = AuthCommand.RunAsync(quick).GetAwaiter().GetResult();
 
         Console.WriteLine($"all: {clock.Elapsed.TotalMinutes:0.0} minutes");
         Args.Print(new Dictionary<string, string>
@@ -27,6 +28,8 @@ internal static class AllCommand
             ["e2e_p99_ms"] = e2e["e2e_p99_ms"],
             ["throughput_ratio"] = e2e["throughput_ratio"],
             ["backlog_peak_rss_mb"] = backlog["backlog_peak_rss_mb"],
+            ["auth_requests_per_s"] = auth["auth_requests_per_s"],
+            ["auth_p99_ms"] = auth["auth_p99_ms"],
         });
         return 0;
     }
