@@ -13,12 +13,18 @@ namespace EfNotify.Benchmarks.Peer;
 /// <c>[--quick]</c>: runs <see cref="PeerOutboxBenchmarks"/> and ends with two lines taken from BenchmarkDotNet's
 /// summary at N=100: <c>overhead_ratio_n100=&lt;EfNotify mean / Plain mean&gt;</c> and
 /// <c>peer_overhead_ratio_n100=&lt;Wolverine mean / Plain mean&gt;</c>.
-/// <c>--trace</c>: prints the statements of one save per case instead (see <see cref="TraceCommand"/>).
+/// <c>--trace</c> and <c>--latency</c> are diagnostics instead of the benchmark: see <see cref="TraceCommand"/> and
+/// <see cref="LatencyCommand"/>.
 /// </summary>
 public static class Program
 {
     public static async Task<int> Main(string[] args)
     {
+        if (args is ["--latency"])
+        {
+            return await LatencyCommand.RunAsync();
+        }
+
         if (args is ["--trace"])
         {
             return await TraceCommand.RunAsync();
@@ -26,7 +32,7 @@ public static class Program
 
         if (args is not ([] or ["--quick"]))
         {
-            Console.Error.WriteLine("usage: dotnet run -c Release --project tests/EfNotify.Benchmarks.Peer -- [--quick | --trace]");
+            Console.Error.WriteLine("usage: dotnet run -c Release --project tests/EfNotify.Benchmarks.Peer -- [--quick | --trace | --latency]");
             return 2;
         }
 
