@@ -74,6 +74,8 @@ public static class TraceCommand
                     $"  after {wait} ms: incoming by status={incoming} outgoing={outgoing} handled by the handler={ItemChangedHandler.Handled}"));
             }
 
+            // A connection from the pool of Wolverine's connection string: one the store has opened and returned.
+            Console.WriteLine($"  store pool connection: synchronous={await database.ScalarAsync("PRAGMA synchronous")}");
             var tables = await database.ScalarAsync("SELECT group_concat(name, ' ') FROM sqlite_master WHERE type='table'");
             Console.WriteLine($"  tables: {tables}");
         }
