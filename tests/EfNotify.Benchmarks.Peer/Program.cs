@@ -68,6 +68,7 @@ public static class Program
         return ManualConfig.Create(DefaultConfig.Instance)
             .AddJob(job)
             .AddDiagnoser(MemoryDiagnoser.Default)
+            .WithOrderer(new WolverineLastOrderer())
             .WithArtifactsPath(Path.Combine(AppContext.BaseDirectory, "BenchmarkDotNet.Artifacts"));
     }
 
