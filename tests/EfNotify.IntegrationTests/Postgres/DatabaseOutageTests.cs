@@ -47,7 +47,21 @@ public sealed class DatabaseOutageTests
             await dispatcher.ExplainAsync(Eventually.UntilAsync(() => dispatcher.Logs.Entries.Any(e => e.Id.Id == 5), Deadline, "the loop failure logged"));
 
             await ExecuteAsync(admin, $"ALTER DATABASE {name} ALLOW_CONNECTIONS true");
-            await SetNotesAsync(writer, card.Id, "after");
+            await Eventually.UntilAsync(
+                async () =>
+                {
+                    try
+                    {
+                        await SetNotesAsync(writer, card.Id, "after");
+                        return true;
+                    }
+                    catch (InvalidOperationException exception) when (exception.InnerException is NpgsqlException)
+                    {
+                        return false; // the server may refuse a new connection for a moment after the ALTER
+                    }
+                },
+                Deadline,
+                "the change after the outage committed");
             await dispatcher.ExplainAsync(subscriber.WaitForEventAsync(e => TestWorker.Read(e).Notes == "after", Deadline));
         }
         finally
