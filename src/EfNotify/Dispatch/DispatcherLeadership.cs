@@ -69,7 +69,9 @@ internal sealed class DispatcherLeadership(TimeProvider time) : IAsyncDisposable
         }
         catch (DbException)
         {
-            // The database is unreachable: not the leader now; the caller polls again.
+            // The database is unreachable: the dispatcher loop logs it and backs off, so an outage is never silent.
+            await own.DisposeAsync().ConfigureAwait(false);
+            throw;
         }
 
         await own.DisposeAsync().ConfigureAwait(false);

@@ -148,18 +148,37 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
             Expand(rows[r], r, transport.MaxEventDataBytes, items, states[r]);
         }
 
+        // A row is recorded as a whole, so a stop requested by the host is honoured only before a row's first
+        // notification goes out: a row already partly published is finished, else its first notifications would be
+        // published again by the next dispatcher. Rows not begun are released untouched (no attempt is counted).
         (int Row, string Reason)? stopped = null;
+        var unsent = rows.Count;
         var batchSize = Math.Max(1, transport.MaxBatchSize);
-        for (var start = 0; start < items.Count && stopped is null; start += batchSize)
+        for (var start = 0; start < items.Count && stopped is null && unsent == rows.Count;)
         {
-            var chunk = items.GetRange(start, Math.Min(batchSize, items.Count - start));
-            var failure = await PublishTracedAsync(transport, chunk, stoppingToken).ConfigureAwait(false);
+            var first = items[start].Row;
+            if (stoppingToken.IsCancellationRequested && !states[first].Started)
+            {
+                unsent = first;
+                break;
+            }
+
+            var end = Math.Min(start + batchSize, items.Count);
+            if (stoppingToken.IsCancellationRequested)
+            {
+                end = start + items.Skip(start).Take(end - start).TakeWhile(i => i.Row == first).Count(); // finish this row only
+            }
+
+            var chunk = items.GetRange(start, end - start);
+            start = end;
+            var failure = await PublishTracedAsync(transport, chunk, states[first].Started ? CancellationToken.None : stoppingToken).ConfigureAwait(false);
             if (failure is null)
             {
                 RecordPublished(rows, chunk);
                 foreach (var item in chunk)
                 {
                     states[item.Row].Delivered++;
+                    states[item.Row].Started = true;
                 }
 
                 continue;
@@ -174,6 +193,7 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
                 else
                 {
                     states[chunk[0].Row].Refused.Add((chunk[0].Raw, failure.Reason));
+                    states[chunk[0].Row].Started = true;
                 }
 
                 continue;
@@ -182,11 +202,18 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
             // The server refused the batch: find the notifications it refuses one by one, so the others still go.
             foreach (var item in chunk)
             {
-                var single = await PublishTracedAsync(transport, [item], stoppingToken).ConfigureAwait(false);
+                if (stoppingToken.IsCancellationRequested && !states[item.Row].Started)
+                {
+                    unsent = item.Row;
+                    break;
+                }
+
+                var single = await PublishTracedAsync(transport, [item], states[item.Row].Started ? CancellationToken.None : stoppingToken).ConfigureAwait(false);
                 if (single is null)
                 {
                     RecordPublished(rows, [item]);
                     states[item.Row].Delivered++;
+                    states[item.Row].Started = true;
                 }
                 else if (single.IsTransient)
                 {
@@ -196,14 +223,15 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
                 else
                 {
                     states[item.Row].Refused.Add((item.Raw, single.Reason));
+                    states[item.Row].Started = true;
                 }
             }
         }
 
-        await RecordAsync(db, rows, states, stopped).ConfigureAwait(false);
+        await RecordAsync(db, rows, states, stopped, unsent).ConfigureAwait(false);
     }
 
-    private async Task RecordAsync(DbContext db, List<OutboxMessage> rows, RowState[] states, (int Row, string Reason)? stopped)
+    private async Task RecordAsync(DbContext db, List<OutboxMessage> rows, RowState[] states, (int Row, string Reason)? stopped, int unsent)
     {
         // Outcomes are recorded even when the host is stopping: what the server accepted must not be published again.
         var none = CancellationToken.None;
@@ -214,6 +242,12 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
         {
             var row = rows[r];
             var state = states[r];
+            if (r >= unsent)
+            {
+                release.Add(row.Id);
+                continue;
+            }
+
             if (stopped is { } stop && r >= stop.Row)
             {
                 if (r == stop.Row)
@@ -447,6 +481,9 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
     private sealed class RowState
     {
         public int Delivered { get; set; }
+
+        /// <summary>Whether a notification of the row reached the server (accepted or refused).</summary>
+        public bool Started { get; set; }
 
         public List<(string Item, string Reason)> Refused { get; } = [];
     }

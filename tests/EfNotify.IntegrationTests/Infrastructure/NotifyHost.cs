@@ -87,6 +87,9 @@ public sealed class NotifyHost : IAsyncDisposable
 
     public Task StartAsync() => _host.StartAsync();
 
+    /// <summary>Stops the host gracefully (IHost.StopAsync) and keeps the database, unlike <see cref="DisposeAsync"/>.</summary>
+    public Task StopAsync() => _host.StopAsync();
+
     /// <summary>The dispatcher's own log lines (EF's are left out), for a failure message.</summary>
     public string DispatcherLog => string.Join('\n', Logs.Entries.Select(e => $"{e.Level} {e.Id.Id} {e.Message}"));
 

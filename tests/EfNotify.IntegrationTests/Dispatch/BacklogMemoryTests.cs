@@ -1,0 +1,72 @@
+using EfNotify.IntegrationTests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+
+namespace EfNotify.IntegrationTests.Dispatch;
+
+/// <summary>Runs alone, after the parallel tests, so that the managed heap it samples is this test's own.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class MemoryCollection
+{
+    public const string Name = "memory (runs alone)";
+}
+
+/// <summary>A backlog that grows while the server is down stays in the database, not in the dispatcher's memory.</summary>
+[Collection(MemoryCollection.Name)]
+public sealed class BacklogMemoryTests
+{
+    private const int Cards = 10;
+    private const int Transactions = 2_000; // ten notifications each: 20,000 in all
+    private const int SampleEvery = 200;
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(180);
+
+    [SoketiFact]
+    public async Task The_heap_does_not_grow_with_a_backlog_of_twenty_thousand_notifications_while_the_server_is_down()
+    {
+        await using var server = await SoketiServer.StartAsync();
+        await using var host = await NotifyHost.StartAsync(server.Options, options: o => o.MaxAttempts = 10_000);
+        await host.WithContextAsync(async db =>
+        {
+            db.AddRange(Enumerable.Range(0, Cards).Select(i => new Card { Title = $"card {i}" }));
+            await db.SaveChangesAsync();
+        });
+        await host.AllDeliveredAsync(Deadline);
+        await server.StopAsync();
+
+        var samples = new List<long>();
+        for (var t = 0; t < Transactions; t++)
+        {
+            var sequence = t;
+            await host.WithContextAsync(async db =>
+            {
+                foreach (var card in await db.Cards.ToListAsync())
+                {
+                    card.Notes = $"transaction {sequence}, a note of a realistic length for a card";
+                }
+
+                await db.SaveChangesAsync();
+            });
+            if ((t + 1) % SampleEvery == 0)
+            {
+                samples.Add(GC.GetTotalMemory(forceFullCollection: true));
+            }
+        }
+
+        var rows = await host.RowsAsync();
+        Assert.True(rows.Count(r => r.Status == OutboxStatus.Pending) == Transactions, "the backlog is in the outbox");
+        Assert.Contains(rows, r => r.Attempts > 0); // the dispatcher kept trying meanwhile
+
+        // The dispatcher holds at most one claim (ClaimBatchSize = 100 rows) and, with the server down, stops at the
+        // first row in backoff. The backlog's payloads take far more than the bound: were they held, the check fails.
+        var backlogChars = rows.Sum(r => (long)r.Payload.Length);
+        var claimChars = rows.Take(100).Sum(r => (long)r.Payload.Length);
+        var bound = Math.Max(4 * 2 * claimChars, 1_000_000); // a claim's payloads as UTF-16 text, four times over, or 1 MB
+        Assert.True(2 * backlogChars - 2 * rows.Take(SampleEvery).Sum(r => (long)r.Payload.Length) > 4 * bound, "the backlog outweighs the bound");
+        var growth = samples.Skip(1).Max() - samples[0];
+        Assert.True(
+            growth < bound,
+            $"the heap grew by {growth:N0} bytes (bound {bound:N0}) while {Transactions - SampleEvery:N0} transactions queued; samples: {string.Join(", ", samples.Select(s => s.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)))}");
+
+        await server.RestartAsync();
+        await host.AllDeliveredAsync(Deadline);
+    }
+}
