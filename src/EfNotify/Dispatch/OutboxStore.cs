@@ -44,7 +44,7 @@ internal static class OutboxStore
         return due.Where(m => ourIds.Contains(m.Id)).ToList();
     }
 
-    /// <summary>The claim's SELECT: the oldest pending rows not leased by another instance (served by IX_…_Pending).</summary>
+    /// <summary>The claim's SELECT: the oldest pending rows not leased by another instance (served by the (Status, Id) index).</summary>
     internal static IQueryable<OutboxMessage> PendingQuery(DbContext db, DateTime now, bool exclusive, int batchSize)
         => db.Set<OutboxMessage>().AsNoTracking()
             .Where(m => m.Status == OutboxStatus.Pending && (exclusive || m.LockedUntil == null || m.LockedUntil < now))

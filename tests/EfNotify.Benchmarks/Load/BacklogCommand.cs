@@ -49,7 +49,7 @@ internal static class BacklogCommand
         var plan = await ClaimPlanAsync(host, options);
         Console.WriteLine("claim query plan (EXPLAIN QUERY PLAN of the SQL EF generates for the claim's SELECT):");
         Console.WriteLine(plan);
-        var usesIndex = plan.Contains("IX_EfNotifyOutbox_Pending", StringComparison.Ordinal);
+        var usesIndex = plan.Contains("IX_EfNotifyOutbox_Status", StringComparison.Ordinal);
 
         await using var subscriber = await LoadSubscriber.ConnectAsync(soketi.Options, LoadHost.Channels);
         GC.Collect();
@@ -93,7 +93,7 @@ internal static class BacklogCommand
             ("RSS before the drain", $"{rssBefore:0} MB"),
             ("peak RSS during the drain", $"{peak:0} MB ({(reset ? "VmHWM, reset before the drain" : "sampled VmRSS every 100 ms")}); soketi {Measure.StatusMegabytes("VmRSS", soketi.ProcessId):0} MB"),
             ($"raw ceiling, batches of 10, {1} in flight", $"{raw:0} events/s"),
-            ("claim uses IX_EfNotifyOutbox_Pending", usesIndex ? "yes" : "no"),
+            ("claim uses IX_EfNotifyOutbox_Status", usesIndex ? "yes" : "no"),
         });
 
         return new Dictionary<string, string>

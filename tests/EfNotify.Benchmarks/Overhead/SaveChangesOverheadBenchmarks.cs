@@ -16,6 +16,10 @@ public class SaveChangesOverheadBenchmarks
     [Params(1, 10, 100, 1000)]
     public int N { get; set; }
 
+    /// <summary>"file": a synced SQLite file, the real thing. "memory": no disk, so only CPU work is compared.</summary>
+    [Params("file", "memory")]
+    public string Storage { get; set; } = "file";
+
     [GlobalSetup(Target = nameof(Plain))]
     public void SetupPlain() => Setup(efNotify: false);
 
@@ -37,7 +41,7 @@ public class SaveChangesOverheadBenchmarks
 
     private void Setup(bool efNotify)
     {
-        _database = new BenchDatabase(efNotify, N);
+        _database = new BenchDatabase(efNotify, N, inMemory: Storage == "memory");
         _items = _database.Items;
         _version = 0;
     }
