@@ -78,11 +78,16 @@ public sealed class AuthTestApp : WebApplicationFactory<AuthTestApp>
         services.AddAuthentication(o =>
             {
                 o.DefaultAuthenticateScheme = TestAuthHandler.SchemeName;
+                o.DefaultForbidScheme = TestAuthHandler.SchemeName; // a plain 403, not a redirect to an access-denied page
                 o.DefaultChallengeScheme = CookieAuthenticationDefaults.AuthenticationScheme; // would redirect, if ever asked
             })
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, TestAuthHandler>(TestAuthHandler.SchemeName, null)
             .AddCookie();
-        services.AddAuthorization(o => o.FallbackPolicy = new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build());
+        services.AddAuthorization(o =>
+        {
+            o.FallbackPolicy = new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build();
+            o.AddPolicy("OutboxAdmin", p => p.RequireRole("Admin"));
+        });
         services.AddSingleton<IAuthorizationHandler, ProjectReadHandler>();
 
         services.AddEfNotify<AuthTestContext>(o => o.DispatcherEnabled = false)
@@ -115,6 +120,7 @@ public sealed class AuthTestApp : WebApplicationFactory<AuthTestApp>
         app.UseEndpoints(endpoints =>
         {
             endpoints.MapControllers();
+            endpoints.MapEfNotifyOutbox("OutboxAdmin");
             endpoints.MapPost("/projects/{id:int}/rename", async (int id, AuthTestContext db) =>
             {
                 var project = await db.Set<Project>().SingleAsync(p => p.Id == id);
