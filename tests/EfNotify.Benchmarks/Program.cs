@@ -14,6 +14,7 @@ public static class Program
         ("overhead", "overhead [--quick]   SaveChanges with and without EfNotify on a SQLite file", OverheadCommand.Run),
         ("e2e", "e2e [--quick]        commit-to-browser latency, sustained throughput and the raw ceiling against soketi", E2eCommand.Run),
         ("backlog", "backlog [--quick] [--rows N]   drain a backlog of outbox rows: rate, peak RSS, the claim's query plan", BacklogCommand.Run),
+        ("sweep", "sweep [--quick]      latency percentiles against offered load, EfNotify beside raw; writes docs/e2e-latency.png", SweepCommand.Run),
         ("auth", "auth [--quick]       requests/s and latency of POST /pusher/auth in the web sample (database lookup and authorization)", AuthCommand.Run),
         ("all", "all [--quick]        overhead, e2e and backlog, then their headline figures", AllCommand.Run),
     ];

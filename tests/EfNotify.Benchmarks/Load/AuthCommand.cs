@@ -26,7 +26,7 @@ internal static class AuthCommand
 
     public static async Task<Dictionary<string, string>> RunAsync(bool quick)
     {
-        var sampleDirectory = Path.Combine(RepositoryRoot(), "samples", "EfNotify.Sample.Web");
+        var sampleDirectory = Path.Combine(Repository.Root(), "samples", "EfNotify.Sample.Web");
         var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
             ? "Release" : "Debug";
         var dll = Path.Combine(sampleDirectory, "bin", configuration, "net10.0", "EfNotify.Sample.Web.dll");
@@ -172,18 +172,5 @@ internal static class AuthCommand
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "EfNotify.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("EfNotify.sln not found above " + AppContext.BaseDirectory);
     }
 }
