@@ -73,26 +73,7 @@ internal sealed partial class EfNotifyInterceptor(
     {
         if (eventData.Context is { } context && PrepareCommit(context, transaction) is { } unitOfWork)
         {
-            using var activity = EfNotifyInstrumentation.StartCapture();
-            try
-            {
-                var writer = OutboxWriter.Get(context);
-                var now = time.GetUtcNow().UtcDateTime;
-                var written = 0;
-                foreach (var (payload, count) in NotificationSerializer.Serialize(unitOfWork.Pending, time))
-                {
-                    writer.Write(transaction.Connection!, transaction, now, payload, count);
-                    written += count;
-                }
-
-                EfNotifyInstrumentation.CaptureWritten(activity, written);
-                FinishWrite(unitOfWork, written);
-            }
-            catch (Exception exception)
-            {
-                EfNotifyInstrumentation.Failed(activity, exception);
-                throw;
-            }
+            FinishWrite(unitOfWork, WriteRows(context, transaction.Connection!, transaction, unitOfWork));
         }
 
         return result;
@@ -103,26 +84,7 @@ internal sealed partial class EfNotifyInterceptor(
     {
         if (eventData.Context is { } context && PrepareCommit(context, transaction) is { } unitOfWork)
         {
-            using var activity = EfNotifyInstrumentation.StartCapture();
-            try
-            {
-                var writer = OutboxWriter.Get(context);
-                var now = time.GetUtcNow().UtcDateTime;
-                var written = 0;
-                foreach (var (payload, count) in NotificationSerializer.Serialize(unitOfWork.Pending, time))
-                {
-                    await writer.WriteAsync(transaction.Connection!, transaction, now, payload, count, cancellationToken).ConfigureAwait(false);
-                    written += count;
-                }
-
-                EfNotifyInstrumentation.CaptureWritten(activity, written);
-                FinishWrite(unitOfWork, written);
-            }
-            catch (Exception exception)
-            {
-                EfNotifyInstrumentation.Failed(activity, exception);
-                throw;
-            }
+            FinishWrite(unitOfWork, await WriteRowsAsync(context, transaction.Connection!, transaction, unitOfWork, cancellationToken).ConfigureAwait(false));
         }
 
         return result;
@@ -273,13 +235,6 @@ internal sealed partial class EfNotifyInterceptor(
             ResolveManual(context, unitOfWork);
             if (unitOfWork.Pending.Count > 0)
             {
-                SystemTransaction.Current?.TransactionCompleted += (_, e) =>
-                {
-                    if (e.Transaction?.TransactionInformation.Status == System.Transactions.TransactionStatus.Committed)
-                    {
-                        signal.Notify();
-                    }
-                };
                 return unitOfWork;
             }
         }
@@ -377,64 +332,80 @@ internal sealed partial class EfNotifyInterceptor(
 
     private void WriteDirect(DbContext context, NotifyUnitOfWork unitOfWork)
     {
-        using var activity = EfNotifyInstrumentation.StartCapture();
-        var rows = NotificationSerializer.Serialize(unitOfWork.Pending, time);
-        var now = time.GetUtcNow().UtcDateTime;
-        var count = 0;
         context.Database.OpenConnection();
         try
         {
-            foreach (var (payload, rowCount) in rows)
-            {
-                OutboxWriter.Get(context).Write(context.Database.GetDbConnection(), null, now, payload, rowCount);
-                count += rowCount;
-            }
-
-            EfNotifyInstrumentation.CaptureWritten(activity, count);
-        }
-        catch (Exception exception)
-        {
-            EfNotifyInstrumentation.Failed(activity, exception);
-            throw;
+            AfterDirectWrite(unitOfWork, WriteRows(context, context.Database.GetDbConnection(), null, unitOfWork));
         }
         finally
         {
             context.Database.CloseConnection();
         }
-
-        AfterDirectWrite(unitOfWork, count);
     }
 
     private async Task WriteDirectAsync(DbContext context, NotifyUnitOfWork unitOfWork, CancellationToken cancellationToken)
     {
-        using var activity = EfNotifyInstrumentation.StartCapture();
-        var rows = NotificationSerializer.Serialize(unitOfWork.Pending, time);
-        var now = time.GetUtcNow().UtcDateTime;
-        var count = 0;
         await context.Database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            foreach (var (payload, rowCount) in rows)
+            var written = await WriteRowsAsync(context, context.Database.GetDbConnection(), null, unitOfWork, cancellationToken).ConfigureAwait(false);
+            AfterDirectWrite(unitOfWork, written);
+        }
+        finally
+        {
+            await context.Database.CloseConnectionAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Writes the pending notifications as outbox rows on the given connection; returns how many.</summary>
+    private int WriteRows(DbContext context, DbConnection connection, DbTransaction? transaction, NotifyUnitOfWork unitOfWork)
+    {
+        using var activity = EfNotifyInstrumentation.StartCapture();
+        try
+        {
+            var writer = OutboxWriter.Get(context);
+            var now = time.GetUtcNow().UtcDateTime;
+            var written = 0;
+            foreach (var (payload, count) in NotificationSerializer.Serialize(unitOfWork.Pending, time))
             {
-                await OutboxWriter.Get(context)
-                    .WriteAsync(context.Database.GetDbConnection(), null, now, payload, rowCount, cancellationToken)
-                    .ConfigureAwait(false);
-                count += rowCount;
+                writer.Write(connection, transaction, now, payload, count);
+                written += count;
             }
 
-            EfNotifyInstrumentation.CaptureWritten(activity, count);
+            EfNotifyInstrumentation.CaptureWritten(activity, written);
+            return written;
         }
         catch (Exception exception)
         {
             EfNotifyInstrumentation.Failed(activity, exception);
             throw;
         }
-        finally
-        {
-            await context.Database.CloseConnectionAsync().ConfigureAwait(false);
-        }
+    }
 
-        AfterDirectWrite(unitOfWork, count);
+    /// <inheritdoc cref="WriteRows"/>
+    private async Task<int> WriteRowsAsync(
+        DbContext context, DbConnection connection, DbTransaction? transaction, NotifyUnitOfWork unitOfWork, CancellationToken cancellationToken)
+    {
+        using var activity = EfNotifyInstrumentation.StartCapture();
+        try
+        {
+            var writer = OutboxWriter.Get(context);
+            var now = time.GetUtcNow().UtcDateTime;
+            var written = 0;
+            foreach (var (payload, count) in NotificationSerializer.Serialize(unitOfWork.Pending, time))
+            {
+                await writer.WriteAsync(connection, transaction, now, payload, count, cancellationToken).ConfigureAwait(false);
+                written += count;
+            }
+
+            EfNotifyInstrumentation.CaptureWritten(activity, written);
+            return written;
+        }
+        catch (Exception exception)
+        {
+            EfNotifyInstrumentation.Failed(activity, exception);
+            throw;
+        }
     }
 
     private void AfterDirectWrite(NotifyUnitOfWork unitOfWork, int count)
@@ -443,12 +414,13 @@ internal sealed partial class EfNotifyInterceptor(
         unitOfWork.Manual.Clear();
         if (SystemTransaction.Current is { } ambient)
         {
-            // Counted only if the ambient transaction commits, as rows of EF transactions are.
+            // Counted and published only if the ambient transaction commits, as rows of EF transactions are.
             ambient.TransactionCompleted += (_, e) =>
             {
                 if (e.Transaction?.TransactionInformation.Status == System.Transactions.TransactionStatus.Committed)
                 {
                     instrumentation.Captured(count);
+                    signal.Notify();
                 }
             };
         }
