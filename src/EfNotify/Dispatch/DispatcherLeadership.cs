@@ -6,24 +6,32 @@ namespace EfNotify.Dispatch;
 
 /// <summary>
 /// Lets one dispatcher at a time publish an outbox shared by several processes. On PostgreSQL the leader holds a
-/// session-level advisory lock on a connection of its own: if the process dies, the server releases the lock with the
-/// connection and another instance takes over at once. Because only the leader claims rows, it may take over rows still
-/// leased by a dead leader without waiting for their lease to expire, and publication order holds across instances.
-/// Other databases have no such lock: there every instance claims under row leases.
+/// session-level advisory lock on a connection of its own; on a SQLite file it holds an exclusive lock on a file beside
+/// the database (<c>{database}.efnotify-lock</c>). Either lock goes with its holder: if the process dies, the server or
+/// the operating system releases it and another instance takes over at once. Because only the leader claims rows, it
+/// needs no row leases, may take over rows still leased by a dead leader, and publication order holds across instances.
+/// Other databases (and in-memory SQLite) have no such lock: there every instance claims under row leases.
 /// </summary>
 internal sealed class DispatcherLeadership(TimeProvider time) : IAsyncDisposable
 {
     private static readonly TimeSpan CheckInterval = TimeSpan.FromSeconds(1);
     private DbConnection? _connection;
+    private FileStream? _lockFile;
     private DateTimeOffset _lastCheck;
+    private bool _noFileLock;
 
     /// <summary>Whether this instance is the only one claiming rows (so other instances' leases are stale by definition).</summary>
-    public bool IsExclusive => _connection is not null;
+    public bool IsExclusive => _connection is not null || _lockFile is not null;
 
     /// <summary>Acquires or confirms leadership.</summary>
     /// <returns><see langword="false"/> when another instance leads; this one then publishes nothing.</returns>
     public async Task<bool> TryLeadAsync(DbContext db, CancellationToken cancellationToken)
     {
+        if (IsSqlite(db))
+        {
+            return await TryLeadSqliteAsync(db, cancellationToken).ConfigureAwait(false);
+        }
+
         if (!IsPostgres(db))
         {
             return true;
@@ -85,9 +93,68 @@ internal sealed class DispatcherLeadership(TimeProvider time) : IAsyncDisposable
             _connection = null;
             await connection.DisposeAsync().ConfigureAwait(false);
         }
+
+        if (_lockFile is { } lockFile)
+        {
+            // The file stays: deleting it could let a process that has just opened it lock a name nobody else sees.
+            _lockFile = null;
+            await lockFile.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async Task<bool> TryLeadSqliteAsync(DbContext db, CancellationToken cancellationToken)
+    {
+        if (_lockFile is not null || _noFileLock)
+        {
+            return true;
+        }
+
+        var now = time.GetUtcNow();
+        if (now - _lastCheck < CheckInterval)
+        {
+            return false; // another instance led at the last check
+        }
+
+        _lastCheck = now;
+        var path = await SqliteFileAsync(db, cancellationToken).ConfigureAwait(false);
+        if (path is null)
+        {
+            _noFileLock = true; // in memory: nothing outside this process can share it
+            return true;
+        }
+
+        try
+        {
+            // FileShare.None is an exclusive advisory lock (flock on Unix, a share mode on Windows): held by one open
+            // handle at a time, across processes and within one, and released by the operating system when the process dies.
+            _lockFile = new FileStream(path + ".efnotify-lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None);
+            return true;
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>The database file of a SQLite context, or <see langword="null"/> for an in-memory database.</summary>
+    private static async Task<string?> SqliteFileAsync(DbContext db, CancellationToken cancellationToken)
+    {
+        await db.Database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            // An open SqliteConnection reports the file SQLite itself opened (empty for in-memory databases).
+            var file = db.Database.GetDbConnection().DataSource;
+            return string.IsNullOrEmpty(file) || file == ":memory:" ? null : Path.GetFullPath(file);
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync().ConfigureAwait(false);
+        }
     }
 
     private static bool IsPostgres(DbContext db) => db.Database.ProviderName?.Contains("PostgreSQL", StringComparison.Ordinal) == true;
+
+    private static bool IsSqlite(DbContext db) => db.Database.ProviderName?.EndsWith(".Sqlite", StringComparison.Ordinal) == true;
 
     /// <summary>One lock per outbox table (schema and name), so two applications on one server do not block each other.</summary>
     private static long LockKey(DbContext db)

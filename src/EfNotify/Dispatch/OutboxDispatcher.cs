@@ -13,10 +13,11 @@ using Polly.Retry;
 namespace EfNotify.Dispatch;
 
 /// <summary>
-/// Publishes committed outbox rows: woken right after a commit, polling as a fallback. Rows are claimed under a lease,
-/// published in id order in batches the transport accepts, and marked delivered only after the server accepted them.
-/// Transient failures are retried at once (Polly) and then later with a persisted backoff; permanent refusals are
-/// dead-lettered with the reason and do not hold up the rest.
+/// Publishes committed outbox rows: woken right after a commit, polling as a fallback. Rows are claimed (under a lease,
+/// unless this instance leads), published in id order in batches the transport accepts, and marked delivered only after
+/// the server accepted them; a leader records deliveries off its publishing path (<see cref="DeliveryRecorder"/>), so the
+/// path from a commit to the server holds no database write. Transient failures are retried at once (Polly) and then
+/// later with a persisted backoff; permanent refusals are dead-lettered with the reason and do not hold up the rest.
 /// </summary>
 internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
     where TContext : DbContext
@@ -29,6 +30,7 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
     private readonly ResiliencePipeline _pipeline;
     private readonly string _owner = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
     private readonly DispatcherLeadership _leadership;
+    private DeliveryRecorder? _recorder;
     private DateTime _nextCleanup;
 
     public OutboxDispatcher(
@@ -59,6 +61,20 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
 
         LogStarted(_logger, typeof(TContext).Name, _owner);
         await using var leadership = _leadership.ConfigureAwait(false);
+        _recorder = new DeliveryRecorder(MarkDeliveredAsync, Backoff, _time, _logger);
+        try
+        {
+            await RunAsync(transport, stoppingToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            // Before the leadership goes: the next leader must not publish again what this one delivered.
+            await _recorder.CompleteAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async Task RunAsync(INotificationTransport transport, CancellationToken stoppingToken)
+    {
         Monitor.DispatcherStarted(_time.GetUtcNow().UtcDateTime);
         var failures = 0;
         while (!stoppingToken.IsCancellationRequested)
@@ -116,8 +132,9 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
                 }
 
                 var now = _time.GetUtcNow().UtcDateTime;
-                var rows = await OutboxStore.ClaimAsync(
-                        db, _owner, now, _options.LeaseDuration, _options.ClaimBatchSize, _leadership.IsExclusive, stoppingToken)
+                var owner = _leadership.IsExclusive ? null : _owner;
+                var excluded = owner is null && _recorder is not null ? _recorder.Unrecorded : [];
+                var rows = await OutboxStore.ClaimAsync(db, owner, now, _options.LeaseDuration, _options.ClaimBatchSize, excluded, stoppingToken)
                     .ConfigureAwait(false);
                 if (rows.Count == 0)
                 {
@@ -125,7 +142,7 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
                 }
 
                 LogClaimed(_logger, rows.Count, rows[0].Id, rows[^1].Id);
-                await PublishRowsAsync(db, transport, rows, stoppingToken).ConfigureAwait(false);
+                await PublishRowsAsync(db, owner, transport, rows, stoppingToken).ConfigureAwait(false);
                 return rows.Count == _options.ClaimBatchSize;
             }
             finally
@@ -138,7 +155,8 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
         }
     }
 
-    private async Task PublishRowsAsync(DbContext db, INotificationTransport transport, List<OutboxMessage> rows, CancellationToken stoppingToken)
+    private async Task PublishRowsAsync(
+        DbContext db, string? owner, INotificationTransport transport, List<OutboxMessage> rows, CancellationToken stoppingToken)
     {
         var states = new RowState[rows.Count];
         var items = new List<Item>(rows.Count);
@@ -228,10 +246,11 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
             }
         }
 
-        await RecordAsync(db, rows, states, stopped, unsent).ConfigureAwait(false);
+        await RecordAsync(db, owner, rows, states, stopped, unsent).ConfigureAwait(false);
     }
 
-    private async Task RecordAsync(DbContext db, List<OutboxMessage> rows, RowState[] states, (int Row, string Reason)? stopped, int unsent)
+    private async Task RecordAsync(
+        DbContext db, string? owner, List<OutboxMessage> rows, RowState[] states, (int Row, string Reason)? stopped, int unsent)
     {
         // Outcomes are recorded even when the host is stopping: what the server accepted must not be published again.
         var none = CancellationToken.None;
@@ -255,7 +274,7 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
                     var attempts = row.Attempts + 1;
                     var deadLetter = attempts >= _options.MaxAttempts;
                     var next = now + Backoff(attempts);
-                    await OutboxStore.RetryLaterAsync(db, _owner, row.Id, attempts, next, stop.Reason, deadLetter, none).ConfigureAwait(false);
+                    await OutboxStore.RetryLaterAsync(db, owner, row.Id, attempts, next, stop.Reason, deadLetter, none).ConfigureAwait(false);
                     if (deadLetter)
                     {
                         LogDeadLettered(_logger, row.Id, row.Count, $"out of attempts ({attempts}): {stop.Reason}");
@@ -286,11 +305,19 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
                 Instrumentation.DeadLettered(1, refused: true);
             }
 
-            await OutboxStore.DeadLetterAsync(db, _owner, row, state.Refused, wholeRow: state.Delivered == 0, now, none).ConfigureAwait(false);
+            await OutboxStore.DeadLetterAsync(db, owner, row, state.Refused, wholeRow: state.Delivered == 0, now, none).ConfigureAwait(false);
         }
 
-        await OutboxStore.MarkDeliveredAsync(db, _owner, delivered, now, none).ConfigureAwait(false);
-        await OutboxStore.ReleaseAsync(db, _owner, release, none).ConfigureAwait(false);
+        if (owner is null && _recorder is not null)
+        {
+            _recorder.Accept(delivered);
+        }
+        else
+        {
+            await OutboxStore.MarkDeliveredAsync(db, owner, delivered, now, none).ConfigureAwait(false);
+        }
+
+        await OutboxStore.ReleaseAsync(db, owner, release, none).ConfigureAwait(false);
         LogRecorded(_logger, delivered.Count, release.Count + (stopped is null ? 0 : 1));
     }
 
@@ -384,7 +411,9 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
             return;
         }
 
-        _nextCleanup = now + TimeSpan.FromMinutes(1);
+        // Once a minute, or as often as the retention asks (but at most once a second: deliveries are recorded apart
+        // from publishing, so a row delivered a moment ago may not be marked yet).
+        _nextCleanup = now + TimeSpan.FromTicks(Math.Clamp(_options.DeliveredRetention.Ticks, TimeSpan.TicksPerSecond, TimeSpan.TicksPerMinute));
         var scope = _services.CreateAsyncScope();
         await using (scope.ConfigureAwait(false))
         {
@@ -398,6 +427,27 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
             if (scope.ServiceProvider.GetService<TContext>() is null)
             {
                 await db.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>The recorder's write: the leader's rows, delivered now.</summary>
+    private async Task MarkDeliveredAsync(List<long> ids, CancellationToken cancellationToken)
+    {
+        var scope = _services.CreateAsyncScope();
+        await using (scope.ConfigureAwait(false))
+        {
+            var db = CreateContext(scope.ServiceProvider);
+            try
+            {
+                await OutboxStore.MarkDeliveredAsync(db, owner: null, ids, _time.GetUtcNow().UtcDateTime, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                if (scope.ServiceProvider.GetService<TContext>() is null)
+                {
+                    await db.DisposeAsync().ConfigureAwait(false);
+                }
             }
         }
     }

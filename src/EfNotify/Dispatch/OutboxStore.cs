@@ -6,26 +6,32 @@ namespace EfNotify.Dispatch;
 internal static class OutboxStore
 {
     /// <summary>
-    /// Leases the oldest pending rows. Rows are taken in id order and the claim stops at the first row still waiting for
+    /// Takes the oldest pending rows. Rows are taken in id order and the claim stops at the first row still waiting for
     /// its next attempt, so a row in backoff is never overtaken by later notifications (per-channel order).
-    /// When <c>exclusive</c>, this instance holds the leadership and is the only one claiming: leases of others are stale.
+    /// <para>
+    /// <c>owner</c> is the instance claiming under row leases, or <see langword="null"/> when it leads
+    /// (<see cref="DispatcherLeadership"/>): it is then the only one claiming, so the claim is a plain read, leases of
+    /// others are stale, and the <c>excluded</c> rows (published but not yet recorded as delivered) are skipped.
+    /// </para>
     /// </summary>
     public static async Task<List<OutboxMessage>> ClaimAsync(
-        DbContext db, string owner, DateTime now, TimeSpan lease, int batchSize, bool exclusive, CancellationToken cancellationToken)
+        DbContext db, string? owner, DateTime now, TimeSpan lease, int batchSize, IReadOnlyCollection<long> excluded, CancellationToken cancellationToken)
     {
-        var set = db.Set<OutboxMessage>();
-        var candidates = await PendingQuery(db, now, exclusive, batchSize).ToListAsync(cancellationToken).ConfigureAwait(false);
+        var exclusive = owner is null;
+        var candidates = await PendingQuery(db, now, exclusive, batchSize, exclusive ? excluded : [])
+            .ToListAsync(cancellationToken).ConfigureAwait(false);
 
         var due = candidates.TakeWhile(m => m.NextAttemptAt <= now).ToList();
-        if (due.Count == 0)
+        if (due.Count == 0 || exclusive)
         {
             return due;
         }
 
+        var set = db.Set<OutboxMessage>();
         var ids = due.Select(m => m.Id).ToList();
         var until = now + lease;
         var claimed = await set
-            .Where(m => ids.Contains(m.Id) && m.Status == OutboxStatus.Pending && (exclusive || m.LockedUntil == null || m.LockedUntil < now))
+            .Where(m => ids.Contains(m.Id) && m.Status == OutboxStatus.Pending && (m.LockedUntil == null || m.LockedUntil < now))
             .ExecuteUpdateAsync(s => s.SetProperty(m => m.LockedBy, owner).SetProperty(m => m.LockedUntil, until), cancellationToken)
             .ConfigureAwait(false);
 
@@ -45,17 +51,21 @@ internal static class OutboxStore
     }
 
     /// <summary>The claim's SELECT: the oldest pending rows not leased by another instance (served by the (Status, Id) index).</summary>
-    internal static IQueryable<OutboxMessage> PendingQuery(DbContext db, DateTime now, bool exclusive, int batchSize)
-        => db.Set<OutboxMessage>().AsNoTracking()
-            .Where(m => m.Status == OutboxStatus.Pending && (exclusive || m.LockedUntil == null || m.LockedUntil < now))
-            .OrderBy(m => m.Id)
-            .Take(batchSize);
+    internal static IQueryable<OutboxMessage> PendingQuery(
+        DbContext db, DateTime now, bool exclusive, int batchSize, IReadOnlyCollection<long>? excluded = null)
+    {
+        var pending = db.Set<OutboxMessage>().AsNoTracking().Where(m => m.Status == OutboxStatus.Pending);
+        pending = exclusive
+            ? excluded is { Count: > 0 } ? pending.Where(m => !excluded.Contains(m.Id)) : pending
+            : pending.Where(m => m.LockedUntil == null || m.LockedUntil < now);
+        return pending.OrderBy(m => m.Id).Take(batchSize);
+    }
 
-    public static Task<int> MarkDeliveredAsync(DbContext db, string owner, IReadOnlyCollection<long> ids, DateTime now, CancellationToken cancellationToken)
+    /// <summary>Records rows as accepted by the server; <c>owner</c> is <see langword="null"/> for the leader, which takes no leases.</summary>
+    public static Task<int> MarkDeliveredAsync(DbContext db, string? owner, IReadOnlyCollection<long> ids, DateTime now, CancellationToken cancellationToken)
         => ids.Count == 0
             ? Task.FromResult(0)
-            : db.Set<OutboxMessage>()
-                .Where(m => ids.Contains(m.Id) && m.LockedBy == owner)
+            : Held(db, owner, ids)
                 .ExecuteUpdateAsync(
                     s => s.SetProperty(m => m.Status, OutboxStatus.Delivered)
                         .SetProperty(m => m.DeliveredAt, now)
@@ -63,19 +73,18 @@ internal static class OutboxStore
                         .SetProperty(m => m.LockedUntil, (DateTime?)null),
                     cancellationToken);
 
-    public static Task<int> ReleaseAsync(DbContext db, string owner, IReadOnlyCollection<long> ids, CancellationToken cancellationToken)
-        => ids.Count == 0
+    /// <summary>Ends the leases of rows left unpublished; the leader took none.</summary>
+    public static Task<int> ReleaseAsync(DbContext db, string? owner, IReadOnlyCollection<long> ids, CancellationToken cancellationToken)
+        => ids.Count == 0 || owner is null
             ? Task.FromResult(0)
-            : db.Set<OutboxMessage>()
-                .Where(m => ids.Contains(m.Id) && m.LockedBy == owner)
+            : Held(db, owner, ids)
                 .ExecuteUpdateAsync(
                     s => s.SetProperty(m => m.LockedBy, (string?)null).SetProperty(m => m.LockedUntil, (DateTime?)null),
                     cancellationToken);
 
     public static Task<int> RetryLaterAsync(
-        DbContext db, string owner, long id, int attempts, DateTime nextAttemptAt, string reason, bool deadLetter, CancellationToken cancellationToken)
-        => db.Set<OutboxMessage>()
-            .Where(m => m.Id == id && m.LockedBy == owner)
+        DbContext db, string? owner, long id, int attempts, DateTime nextAttemptAt, string reason, bool deadLetter, CancellationToken cancellationToken)
+        => Held(db, owner, [id])
             .ExecuteUpdateAsync(
                 s => s.SetProperty(m => m.Attempts, attempts)
                     .SetProperty(m => m.NextAttemptAt, nextAttemptAt)
@@ -87,7 +96,7 @@ internal static class OutboxStore
 
     /// <summary>Dead-letters the refused notifications of a row; the row itself is delivered or dead-lettered as a whole.</summary>
     public static async Task DeadLetterAsync(
-        DbContext db, string owner, OutboxMessage row, IReadOnlyList<(string Item, string Reason)> refused, bool wholeRow, DateTime now,
+        DbContext db, string? owner, OutboxMessage row, IReadOnlyList<(string Item, string Reason)> refused, bool wholeRow, DateTime now,
         CancellationToken cancellationToken)
     {
         if (wholeRow)
@@ -144,6 +153,13 @@ internal static class OutboxStore
                 return total;
             }
         }
+    }
+
+    /// <summary>The given rows, as long as <paramref name="owner"/> still holds their lease (any owner for the leader).</summary>
+    private static IQueryable<OutboxMessage> Held(DbContext db, string? owner, IReadOnlyCollection<long> ids)
+    {
+        var rows = db.Set<OutboxMessage>().Where(m => ids.Contains(m.Id));
+        return owner is null ? rows : rows.Where(m => m.LockedBy == owner);
     }
 
     private static string Truncate(string reason) => reason.Length <= 2000 ? reason : reason[..2000];

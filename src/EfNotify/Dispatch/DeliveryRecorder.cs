@@ -1,0 +1,138 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+
+namespace EfNotify.Dispatch;
+
+/// <summary>
+/// Records deliveries off the publishing path of a leading dispatcher. The dispatcher hands over the ids of rows the
+/// server accepted and goes on publishing; one write at a time marks everything handed over since the last write as
+/// delivered, so under load many claims share one database write. Until its write has committed, a row is excluded
+/// from claims, so it is not published twice; a row whose write never commits (the process died) is published again by
+/// the next leader, with the same notification ids.
+/// </summary>
+/// <remarks>
+/// <see cref="Accept"/> and <see cref="Unrecorded"/> belong to the dispatcher loop. A committed write reaches the
+/// exclusion set only when the loop next asks for it, before its next claim starts, so a claim whose snapshot predates
+/// the write still excludes its rows.
+/// </remarks>
+internal sealed partial class DeliveryRecorder
+{
+    private const int AttemptsWhenStopping = 3;
+
+    private readonly Channel<long[]> _accepted = Channel.CreateUnbounded<long[]>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+    private readonly ConcurrentQueue<List<long>> _recorded = new();
+    private readonly HashSet<long> _unrecorded = [];
+    private readonly Func<List<long>, CancellationToken, Task> _markDelivered;
+    private readonly Func<int, TimeSpan> _backoff;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly Task _writer;
+    private volatile bool _stopping;
+
+    /// <param name="markDelivered">Marks the rows delivered in one write (the dispatcher's own store call).</param>
+    /// <param name="backoff">The delay after the given number of consecutive failed writes.</param>
+    /// <param name="time">The clock of the backoff.</param>
+    /// <param name="logger">Where failed writes are reported.</param>
+    public DeliveryRecorder(Func<List<long>, CancellationToken, Task> markDelivered, Func<int, TimeSpan> backoff, TimeProvider time, ILogger logger)
+    {
+        _markDelivered = markDelivered;
+        _backoff = backoff;
+        _time = time;
+        _logger = logger;
+        _writer = Task.Run(WriteLoopAsync);
+    }
+
+    /// <summary>Rows accepted by the server and not yet recorded as delivered: a claim must not take them.</summary>
+    public IReadOnlyCollection<long> Unrecorded
+    {
+        get
+        {
+            while (_recorded.TryDequeue(out var ids))
+            {
+                foreach (var id in ids)
+                {
+                    _unrecorded.Remove(id);
+                }
+            }
+
+            return _unrecorded;
+        }
+    }
+
+    /// <summary>Hands over rows the server accepted in full.</summary>
+    public void Accept(List<long> ids)
+    {
+        if (ids.Count == 0)
+        {
+            return;
+        }
+
+        var copy = ids.ToArray();
+        foreach (var id in copy)
+        {
+            _unrecorded.Add(id);
+        }
+
+        if (!_accepted.Writer.TryWrite(copy))
+        {
+            throw new InvalidOperationException("EfNotify: deliveries were handed over after the dispatcher stopped recording.");
+        }
+    }
+
+    /// <summary>Records what was handed over and stops; a write that keeps failing is given up after a few attempts.</summary>
+    public Task CompleteAsync()
+    {
+        _stopping = true;
+        _accepted.Writer.TryComplete();
+        return _writer;
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        var reader = _accepted.Reader;
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            var ids = new List<long>();
+            while (reader.TryRead(out var accepted))
+            {
+                ids.AddRange(accepted);
+            }
+
+            for (var failures = 0; ;)
+            {
+                try
+                {
+                    // Not cancelled on shutdown: what the server accepted must be recorded, or it is published again.
+                    await _markDelivered(ids, CancellationToken.None).ConfigureAwait(false);
+                    LogRecorded(_logger, ids.Count);
+                    break;
+                }
+                catch (Exception exception)
+                {
+                    failures++;
+                    if (_stopping && failures >= AttemptsWhenStopping)
+                    {
+                        LogGaveUp(_logger, exception, ids.Count);
+                        break;
+                    }
+
+                    var delay = _backoff(failures);
+                    LogWriteFailed(_logger, exception, ids.Count, delay);
+                    await Task.Delay(delay, _time).ConfigureAwait(false);
+                }
+            }
+
+            _recorded.Enqueue(ids);
+        }
+    }
+
+    [LoggerMessage(EventId = 10, Level = LogLevel.Warning, Message = "Recording {Count} delivered outbox rows failed; retrying in {Delay}")]
+    private static partial void LogWriteFailed(ILogger logger, Exception exception, int count, TimeSpan delay);
+
+    [LoggerMessage(EventId = 11, Level = LogLevel.Error, Message = "The dispatcher stopped before it could record {Count} delivered outbox rows; the next dispatcher publishes them again, with the same notification ids")]
+    private static partial void LogGaveUp(ILogger logger, Exception exception, int count);
+
+    [LoggerMessage(EventId = 12, Level = LogLevel.Debug, Message = "Recorded {Count} outbox rows as delivered")]
+    private static partial void LogRecorded(ILogger logger, int count);
+}
