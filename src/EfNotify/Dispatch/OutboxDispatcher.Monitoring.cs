@@ -20,22 +20,7 @@ internal sealed partial class OutboxDispatcher<TContext>
         var now = _time.GetUtcNow().UtcDateTime;
         if (Monitor.IsBacklogDue(now, _options.BacklogRefreshInterval))
         {
-            var scope = _services.CreateAsyncScope();
-            await using (scope.ConfigureAwait(false))
-            {
-                var db = CreateContext(scope.ServiceProvider);
-                try
-                {
-                    Monitor.SetBacklog(await OutboxQueries.GetBacklogAsync(db, now, cancellationToken).ConfigureAwait(false));
-                }
-                finally
-                {
-                    if (scope.ServiceProvider.GetService<TContext>() is null)
-                    {
-                        await db.DisposeAsync().ConfigureAwait(false);
-                    }
-                }
-            }
+            Monitor.SetBacklog(await InContextAsync((db, token) => OutboxQueries.GetBacklogAsync(db, now, token), cancellationToken).ConfigureAwait(false));
         }
 
         Monitor.IterationCompleted(now);

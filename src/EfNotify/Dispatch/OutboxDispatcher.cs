@@ -31,6 +31,7 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
     private readonly string _owner = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
     private readonly DispatcherLeadership _leadership;
     private DeliveryRecorder? _recorder;
+    private Task<List<OutboxMessage>>? _prefetch;
     private DateTime _nextCleanup;
 
     public OutboxDispatcher(
@@ -69,6 +70,7 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
         finally
         {
             // Before the leadership goes: the next leader must not publish again what this one delivered.
+            await DiscardPrefetchAsync().ConfigureAwait(false);
             await _recorder.CompleteAsync().ConfigureAwait(false);
         }
     }
@@ -118,7 +120,75 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
 
     /// <summary>Claims and publishes one batch of rows.</summary>
     /// <returns><see langword="true"/> when the claim was full, so more rows may be waiting.</returns>
-    internal async Task<bool> DispatchOnceAsync(INotificationTransport transport, CancellationToken stoppingToken)
+    internal Task<bool> DispatchOnceAsync(INotificationTransport transport, CancellationToken stoppingToken)
+        => InContextAsync(
+            async (db, token) =>
+            {
+                if (!await _leadership.TryLeadAsync(db, token).ConfigureAwait(false))
+                {
+                    await DiscardPrefetchAsync().ConfigureAwait(false);
+                    return false; // another instance publishes; this one stands by
+                }
+
+                var owner = _leadership.IsExclusive ? null : _owner;
+                List<OutboxMessage> rows;
+                if (owner is null && _prefetch is { } prefetch)
+                {
+                    _prefetch = null;
+                    rows = await prefetch.ConfigureAwait(false);
+                }
+                else
+                {
+                    await DiscardPrefetchAsync().ConfigureAwait(false);
+                    rows = await ClaimAsync(db, owner, owner is null ? _recorder!.Unrecorded : [], token).ConfigureAwait(false);
+                }
+
+                if (rows.Count == 0)
+                {
+                    return false;
+                }
+
+                var full = rows.Count == _options.ClaimBatchSize;
+                if (owner is null && full)
+                {
+                    // A leader reads the next claim while this one is on the wire; it is used only if every row here went out.
+                    var excluded = new HashSet<long>(_recorder!.Unrecorded);
+                    excluded.UnionWith(rows.Select(r => r.Id));
+                    _prefetch = InContextAsync((prefetchDb, prefetchToken) => ClaimAsync(prefetchDb, null, excluded, prefetchToken), token);
+                }
+
+                LogClaimed(_logger, rows.Count, rows[0].Id, rows[^1].Id);
+                if (!await PublishRowsAsync(db, owner, transport, rows, token).ConfigureAwait(false))
+                {
+                    await DiscardPrefetchAsync().ConfigureAwait(false); // its rows must not overtake a row that waits for a retry
+                }
+
+                return full;
+            },
+            stoppingToken);
+
+    private Task<List<OutboxMessage>> ClaimAsync(DbContext db, string? owner, IReadOnlyCollection<long> excluded, CancellationToken cancellationToken)
+        => OutboxStore.ClaimAsync(
+            db, owner, _time.GetUtcNow().UtcDateTime, _options.LeaseDuration, _options.ClaimBatchSize, excluded, cancellationToken);
+
+    private async Task DiscardPrefetchAsync()
+    {
+        if (_prefetch is { } prefetch)
+        {
+            _prefetch = null;
+            try
+            {
+                await prefetch.ConfigureAwait(false);
+            }
+            catch (Exception exception) when (exception is not OutOfMemoryException)
+            {
+                // Only a read, and its rows are claimed again by the next claim; a database fault shows there too.
+            }
+        }
+    }
+
+    /// <summary>Runs <paramref name="action"/> on a context of its own (from the application's registration).</summary>
+    private async Task<T> InContextAsync<T>(Func<DbContext, CancellationToken, Task<T>> action, CancellationToken cancellationToken)
     {
         var scope = _services.CreateAsyncScope();
         await using (scope.ConfigureAwait(false))
@@ -126,36 +196,20 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
             var db = CreateContext(scope.ServiceProvider);
             try
             {
-                if (!await _leadership.TryLeadAsync(db, stoppingToken).ConfigureAwait(false))
-                {
-                    return false; // another instance publishes; this one stands by
-                }
-
-                var now = _time.GetUtcNow().UtcDateTime;
-                var owner = _leadership.IsExclusive ? null : _owner;
-                var excluded = owner is null && _recorder is not null ? _recorder.Unrecorded : [];
-                var rows = await OutboxStore.ClaimAsync(db, owner, now, _options.LeaseDuration, _options.ClaimBatchSize, excluded, stoppingToken)
-                    .ConfigureAwait(false);
-                if (rows.Count == 0)
-                {
-                    return false;
-                }
-
-                LogClaimed(_logger, rows.Count, rows[0].Id, rows[^1].Id);
-                await PublishRowsAsync(db, owner, transport, rows, stoppingToken).ConfigureAwait(false);
-                return rows.Count == _options.ClaimBatchSize;
+                return await action(db, cancellationToken).ConfigureAwait(false);
             }
             finally
             {
                 if (scope.ServiceProvider.GetService<TContext>() is null)
                 {
-                    await db.DisposeAsync().ConfigureAwait(false);
+                    await db.DisposeAsync().ConfigureAwait(false); // from the factory: ours to dispose
                 }
             }
         }
     }
 
-    private async Task PublishRowsAsync(
+    /// <returns><see langword="false"/> when a row was left for later (a transient failure, or the host stopping).</returns>
+    private async Task<bool> PublishRowsAsync(
         DbContext db, string? owner, INotificationTransport transport, List<OutboxMessage> rows, CancellationToken stoppingToken)
     {
         var states = new RowState[rows.Count];
@@ -247,6 +301,7 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
         }
 
         await RecordAsync(db, owner, rows, states, stopped, unsent).ConfigureAwait(false);
+        return stopped is null && unsent == rows.Count;
     }
 
     private async Task RecordAsync(
@@ -414,43 +469,19 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
         // Once a minute, or as often as the retention asks (but at most once a second: deliveries are recorded apart
         // from publishing, so a row delivered a moment ago may not be marked yet).
         _nextCleanup = now + TimeSpan.FromTicks(Math.Clamp(_options.DeliveredRetention.Ticks, TimeSpan.TicksPerSecond, TimeSpan.TicksPerMinute));
-        var scope = _services.CreateAsyncScope();
-        await using (scope.ConfigureAwait(false))
+        var deleted = await InContextAsync(
+                (db, token) => OutboxStore.DeleteDeliveredAsync(db, now - _options.DeliveredRetention, 1000, token), cancellationToken)
+            .ConfigureAwait(false);
+        if (deleted > 0)
         {
-            var db = CreateContext(scope.ServiceProvider);
-            var deleted = await OutboxStore.DeleteDeliveredAsync(db, now - _options.DeliveredRetention, 1000, cancellationToken).ConfigureAwait(false);
-            if (deleted > 0)
-            {
-                LogCleanedUp(_logger, deleted);
-            }
-
-            if (scope.ServiceProvider.GetService<TContext>() is null)
-            {
-                await db.DisposeAsync().ConfigureAwait(false);
-            }
+            LogCleanedUp(_logger, deleted);
         }
     }
 
     /// <summary>The recorder's write: the leader's rows, delivered now.</summary>
-    private async Task MarkDeliveredAsync(List<long> ids, CancellationToken cancellationToken)
-    {
-        var scope = _services.CreateAsyncScope();
-        await using (scope.ConfigureAwait(false))
-        {
-            var db = CreateContext(scope.ServiceProvider);
-            try
-            {
-                await OutboxStore.MarkDeliveredAsync(db, owner: null, ids, _time.GetUtcNow().UtcDateTime, cancellationToken).ConfigureAwait(false);
-            }
-            finally
-            {
-                if (scope.ServiceProvider.GetService<TContext>() is null)
-                {
-                    await db.DisposeAsync().ConfigureAwait(false);
-                }
-            }
-        }
-    }
+    private Task<int> MarkDeliveredAsync(List<long> ids, CancellationToken cancellationToken)
+        => InContextAsync(
+            (db, token) => OutboxStore.MarkDeliveredAsync(db, owner: null, ids, _time.GetUtcNow().UtcDateTime, token), cancellationToken);
 
     private static DbContext CreateContext(IServiceProvider services)
         => services.GetService<TContext>()

@@ -4,7 +4,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace EfNotify.IntegrationTests.Dispatch;
 
-/// <summary>Faults a real server shows: refusals of single events in a batch, and a server that goes away.</summary>
+/// <summary>Faults a real server shows: refusals of single events in a batch, rate limiting, and a server that goes away.</summary>
 public sealed class FaultTests
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(20);
@@ -50,6 +50,58 @@ public sealed class FaultTests
         Assert.All(dead, r => Assert.Equal(1, r.Count));
         Assert.All(dead, r => Assert.Contains($"private-Card.{cards[2].Id}", r.Payload, StringComparison.Ordinal));
         Assert.All((await host.RowsAsync()).Where(r => r.Status != OutboxStatus.DeadLettered), r => Assert.Equal(OutboxStatus.Delivered, r.Status));
+    }
+
+    [SoketiFact]
+    public async Task A_rate_limited_server_slows_a_backlog_down_but_every_notification_arrives_once_in_per_channel_order()
+    {
+        // soketi answers 429 once the app has sent more than its events per second; claims of 20 rows are full, so the
+        // leader reads the next claim while one is on the wire, and must drop it when a row has to wait for a retry.
+        await using var server = await SoketiServer.StartAsync(new SoketiSettings
+        {
+            Environment = new Dictionary<string, string> { ["SOKETI_DEFAULT_APP_MAX_BACKEND_EVENTS_PER_SEC"] = "100" },
+        });
+        var databasePath = Path.Combine(Path.GetTempPath(), $"efnotify-it-{Guid.NewGuid():N}.db");
+        await using var writer = await NotifyHost.StartAsync(server.Options, databasePath, o => o.DispatcherEnabled = false);
+        var cards = Enumerable.Range(0, 5).Select(i => new Card { Title = $"card {i}" }).ToList();
+        await writer.WithContextAsync(async db =>
+        {
+            db.AddRange(cards);
+            await db.SaveChangesAsync();
+            await db.Set<OutboxMessage>().ExecuteDeleteAsync();
+        });
+        const int transactions = 300;
+        for (var t = 0; t < transactions; t++)
+        {
+            await writer.WithContextAsync(async db =>
+            {
+                var card = await db.Cards.SingleAsync(c => c.Id == cards[t % cards.Count].Id);
+                card.Notes = $"{t}";
+                await db.SaveChangesAsync();
+            });
+        }
+
+        await using var subscriber = await PusherTestSubscriber.ConnectAsync(server);
+        foreach (var card in cards)
+        {
+            await subscriber.SubscribeAsync($"private-Card.{card.Id}");
+        }
+
+        await using var dispatcher = await NotifyHost.StartAsync(server.Options, databasePath, o =>
+        {
+            o.ClaimBatchSize = 20;
+            o.MaxRetryAttempts = 0; // every 429 postpones its row, which the rows after it must wait for
+        });
+        var received = await dispatcher.ExplainAsync(subscriber.WaitForEventsAsync(transactions, e => e.Name == "changed", TimeSpan.FromSeconds(60)));
+
+        Assert.Contains(dispatcher.Logs.Entries, e => e.Id.Id == 3 && e.Message.Contains("429", StringComparison.Ordinal));
+        var notes = received.Select(TestWorker.Read).ToList();
+        Assert.Equal(transactions, notes.Select(n => n.Id).Distinct().Count());
+        foreach (var channel in received.Zip(notes).GroupBy(r => r.First.Channel))
+        {
+            var sequences = channel.Select(r => int.Parse(r.Second.Notes, System.Globalization.CultureInfo.InvariantCulture)).ToList();
+            Assert.Equal(sequences.Order(), sequences);
+        }
     }
 
     [SoketiFact]
