@@ -253,28 +253,38 @@ internal static class OutboxPayload
             throw new JsonException($"EfNotify: the outbox payload has format version {version.GetRawText()}; this version of EfNotify reads versions 1 and {Version}.");
         }
 
-        var rowId = root.GetProperty("id").GetGuid();
+        if (!Required(root, "id", JsonValueKind.String).TryGetGuid(out var rowId))
+        {
+            throw new JsonException("EfNotify: the \"id\" of the outbox payload is not a UUID.");
+        }
+
         var row = new Shared(
             Required(root, "at", JsonValueKind.String),
             root.TryGetProperty("by", out var by) ? by : default,
             root.TryGetProperty("socketId", out var socketId) ? socketId : default);
+        if (!IsTextOrNone(row.By) || !IsTextOrNone(row.SocketId))
+        {
+            throw new JsonException("EfNotify: the \"by\" or \"socketId\" of the outbox payload is not text.");
+        }
+
         var items = Required(root, "items", JsonValueKind.Array);
         var entries = new List<OutboxEntry>(items.GetArrayLength());
         var index = 0;
         foreach (var item in items.EnumerateArray())
         {
-            entries.Add(ReadItem(item, ItemId(rowId, index), row));
+            entries.Add(ReadItem(item, index, ItemId(rowId, index), row));
             index++;
         }
 
         return entries;
     }
 
-    private static OutboxEntry ReadItem(JsonElement item, Guid id, Shared row)
+    private static OutboxEntry ReadItem(JsonElement item, int index, Guid id, Shared row)
     {
+        // Messages name the item by its place, not its text: the text may hold property values that logs must not.
         if (item.ValueKind != JsonValueKind.Array)
         {
-            throw new JsonException("EfNotify: an outbox payload item is not an array.");
+            throw new JsonException($"EfNotify: item {index} of the outbox payload is not an array.");
         }
 
         JsonElement channel = default, name = default, entity = default, key = default, change = default, extra = default;
@@ -296,7 +306,7 @@ internal static class OutboxPayload
             || entity.ValueKind != JsonValueKind.String || change.ValueKind != JsonValueKind.String
             || (position > 5 && extra.ValueKind != JsonValueKind.Object))
         {
-            throw new JsonException($"EfNotify: the outbox payload item {item.GetRawText()} is not [channel, event, entity, key, change, {{…}}?].");
+            throw new JsonException($"EfNotify: item {index} of the outbox payload is not [channel, event, entity, key, change, {{…}}?].");
         }
 
         var changeName = change.GetString() switch
@@ -305,7 +315,7 @@ internal static class OutboxPayload
             "m" => "modified",
             "d" => "deleted",
             "n" => "notified",
-            var other => throw new JsonException($"EfNotify: \"{other}\" is not a change code of an outbox payload item."),
+            _ => throw new JsonException($"EfNotify: item {index} of the outbox payload has no change code a, m, d or n."),
         };
 
         var own = row;
@@ -322,6 +332,11 @@ internal static class OutboxPayload
                     case "source": source = property.Value; break;
                     case "values": values = property.Value; break;
                 }
+            }
+
+            if (own.At.ValueKind != JsonValueKind.String || !IsTextOrNone(own.By) || !IsTextOrNone(own.SocketId))
+            {
+                throw new JsonException($"EfNotify: item {index} of the outbox payload has an \"at\", \"by\" or \"socketId\" that is not text.");
             }
         }
 
@@ -375,6 +390,8 @@ internal static class OutboxPayload
         => row.TryGetProperty(name, out var value) && value.ValueKind == kind
             ? value
             : throw new JsonException($"EfNotify: the outbox payload has no \"{name}\" of kind {kind}.");
+
+    private static bool IsTextOrNone(JsonElement value) => value.ValueKind is JsonValueKind.String || !IsAny(value);
 
     /// <summary>Absent (default) and JSON null both mean "none".</summary>
     private static bool IsAny(JsonElement value) => value.ValueKind is not (JsonValueKind.Undefined or JsonValueKind.Null);

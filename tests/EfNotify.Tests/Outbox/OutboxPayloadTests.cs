@@ -173,6 +173,9 @@ public sealed class OutboxPayloadTests(ITestOutputHelper output)
     [InlineData("""{"v":2,"id":"01a21fec-2c16-7856-9e24-c11d0dda5bd0","at":"2026-11-28T12:00:00Z","items":[["private-A.1","changed","A",1]]}""")]
     [InlineData("""{"v":2,"id":"01a21fec-2c16-7856-9e24-c11d0dda5bd0","at":"2026-11-28T12:00:00Z","items":[["private-A.1","changed","A",1,"x"]]}""")]
     [InlineData("""{"v":2,"id":"01a21fec-2c16-7856-9e24-c11d0dda5bd0","items":[["private-A.1","changed","A",1,"m"]]}""")]
+    [InlineData("""{"v":2,"id":"not a uuid","at":"2026-11-28T12:00:00Z","items":[["private-A.1","changed","A",1,"m"]]}""")]
+    [InlineData("""{"v":2,"id":"01a21fec-2c16-7856-9e24-c11d0dda5bd0","at":"2026-11-28T12:00:00Z","by":1,"items":[["private-A.1","changed","A",1,"m"]]}""")]
+    [InlineData("""{"v":2,"id":"01a21fec-2c16-7856-9e24-c11d0dda5bd0","at":"2026-11-28T12:00:00Z","items":[["private-A.1","changed","A",1,"m",{"socketId":1.2}]]}""")]
     public void A_payload_this_version_cannot_read_fails_rather_than_sending_a_different_message(string payload)
         => Assert.ThrowsAny<JsonException>(() => Read(payload));
 
