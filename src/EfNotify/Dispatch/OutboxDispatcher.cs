@@ -409,19 +409,18 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
 
     private void Expand(OutboxMessage row, int rowIndex, int maxDataBytes, List<Item> items, RowState state)
     {
-        using var document = JsonDocument.Parse(row.Payload);
-        foreach (var element in document.RootElement.EnumerateArray())
+        foreach (var (stored, raw) in Outbox.OutboxPayload.Read(row.Payload))
         {
-            var raw = element.GetRawText();
-            var channel = element.GetProperty("channel").GetString()!;
-            var name = element.GetProperty("event").GetString()!;
-            var socketId = element.TryGetProperty("socketId", out var socket) ? socket.GetString() : null;
-            var dataElement = element.GetProperty("data");
-            var data = dataElement.GetRawText();
-            var size = Encoding.UTF8.GetByteCount(data);
+            var outgoing = stored;
+            var size = Encoding.UTF8.GetByteCount(stored.Data);
             if (size > maxDataBytes)
             {
-                data = Minimal(dataElement);
+                string data;
+                using (var document = JsonDocument.Parse(stored.Data))
+                {
+                    data = Minimal(document.RootElement);
+                }
+
                 var minimalSize = Encoding.UTF8.GetByteCount(data);
                 if (minimalSize > maxDataBytes)
                 {
@@ -430,9 +429,10 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
                 }
 
                 LogShrunk(_logger, row.Id, size, maxDataBytes);
+                outgoing = stored with { Data = data };
             }
 
-            items.Add(new Item(rowIndex, raw, new OutgoingEvent(channel, name, data, socketId)));
+            items.Add(new Item(rowIndex, raw, outgoing));
         }
     }
 

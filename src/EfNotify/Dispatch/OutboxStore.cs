@@ -119,7 +119,7 @@ internal static class OutboxStore
                         {
                             CreatedAt = row.CreatedAt,
                             NextAttemptAt = now,
-                            Payload = "[" + item + "]",
+                            Payload = item,
                             Count = 1,
                             Status = OutboxStatus.DeadLettered,
                             Attempts = 1,

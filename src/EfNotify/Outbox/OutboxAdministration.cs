@@ -50,21 +50,12 @@ internal sealed class OutboxAdministration<TContext>(IServiceProvider services, 
         var events = new List<DeadLetterEvent>();
         try
         {
-            using var document = JsonDocument.Parse(payload);
-            if (document.RootElement.ValueKind != JsonValueKind.Array)
-            {
-                return events;
-            }
-
             var seen = new HashSet<(string, string)>();
-            foreach (var element in document.RootElement.EnumerateArray())
+            foreach (var (channel, name) in OutboxPayload.Targets(payload))
             {
-                if (element.ValueKind == JsonValueKind.Object
-                    && element.TryGetProperty("channel", out var channel) && channel.ValueKind == JsonValueKind.String
-                    && element.TryGetProperty("event", out var name) && name.ValueKind == JsonValueKind.String
-                    && seen.Add((channel.GetString()!, name.GetString()!)))
+                if (seen.Add((channel, name)))
                 {
-                    events.Add(new DeadLetterEvent(channel.GetString()!, name.GetString()!));
+                    events.Add(new DeadLetterEvent(channel, name));
                     if (events.Count == DeadLetter.MaxEventsListed)
                     {
                         break;

@@ -12,7 +12,14 @@ public sealed class OutboxMessage
     /// <summary>When the transaction wrote the row (UTC).</summary>
     public DateTime CreatedAt { get; set; }
 
-    /// <summary>The notifications: a JSON array of <c>{"channel","event","socketId","data"}</c> objects.</summary>
+    /// <summary>
+    /// The notifications, as JSON: an object with what they share (<c>"v"</c>, the format version, then <c>"id"</c>,
+    /// <c>"at"</c>, <c>"by"</c>, <c>"socketId"</c>) and <c>"items"</c>, one
+    /// <c>[channel, event, entity, key, change, {source, values, …}?]</c> array per notification, from which the message
+    /// browsers receive is built when the row is published (each notification's id is derived from <c>"id"</c> and its
+    /// place in the row). Rows written by EfNotify before this format (a JSON array of
+    /// <c>{"channel","event","socketId","data"}</c>) are still read and published.
+    /// </summary>
     public string Payload { get; set; } = "[]";
 
     /// <summary>How many notifications <see cref="Payload"/> holds.</summary>

@@ -14,10 +14,10 @@ public sealed class NotifierContextTests : IDisposable
     [Fact]
     public async Task A_change_made_in_a_request_carries_the_users_name_and_the_X_Socket_ID()
     {
-        var payload = await RenameAsync(socketId: "5678.1234");
+        var notification = await RenameAsync(socketId: "5678.1234");
 
-        Assert.Equal("5678.1234", payload.GetProperty("socketId").GetString());
-        Assert.Equal("alice", payload.GetProperty("data").GetProperty("by").GetString());
+        Assert.Equal("5678.1234", notification.SocketId);
+        Assert.Equal("alice", By(notification));
     }
 
     [Theory]
@@ -26,15 +26,22 @@ public sealed class NotifierContextTests : IDisposable
     [InlineData("<script>")]
     public async Task A_malformed_X_Socket_ID_is_ignored(string socketId)
     {
-        var payload = await RenameAsync(socketId);
+        var notification = await RenameAsync(socketId);
 
-        Assert.False(payload.TryGetProperty("socketId", out _));
-        Assert.Equal("alice", payload.GetProperty("data").GetProperty("by").GetString());
+        Assert.Null(notification.SocketId);
+        Assert.Equal("alice", By(notification));
     }
 
     public void Dispose() => _app.Dispose();
 
-    private async Task<JsonElement> RenameAsync(string socketId)
+    private static string? By(OutgoingEvent notification)
+    {
+        using var data = JsonDocument.Parse(notification.Data);
+        return data.RootElement.GetProperty("by").GetString();
+    }
+
+    /// <summary>The rename's notification as the dispatcher would publish it.</summary>
+    private async Task<OutgoingEvent> RenameAsync(string socketId)
     {
         using var client = _app.CreateClient();
         using var request = new HttpRequestMessage(HttpMethod.Post, "/projects/1/rename").As("alice");
@@ -45,7 +52,6 @@ public sealed class NotifierContextTests : IDisposable
         using var scope = _app.Services.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<AuthTestContext>();
         var row = await db.Set<OutboxMessage>().AsNoTracking().OrderByDescending(m => m.Id).FirstAsync();
-        using var document = JsonDocument.Parse(row.Payload);
-        return document.RootElement[0].Clone();
+        return EfNotify.Outbox.OutboxPayload.Read(row.Payload)[0].Event;
     }
 }

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using EfNotify.AspNetCore.Tests.Auth;
 using EfNotify.AspNetCore.Tests.TestApp;
+using EfNotify.Capture;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -23,7 +24,9 @@ public sealed class OutboxEndpointsTests : IClassFixture<AuthTestApp>
         {
             CreatedAt = DateTime.UtcNow,
             NextAttemptAt = DateTime.UtcNow,
-            Payload = """[{"channel":"private-Project.1","event":"renamed","data":{"id":"0193a3c4-0000-7000-8000-000000000001"}}]""",
+            Payload = NotificationSerializer.Serialize(
+                [new() { Channel = "private-Project.1", Action = "renamed", EntityName = "Project", Key = [1], Change = ChangeKind.Notified, At = TimeProvider.System.GetUtcNow() }],
+                TimeProvider.System)[0].Payload,
             Count = 1,
             Status = OutboxStatus.DeadLettered,
             Attempts = 1,

@@ -46,15 +46,16 @@ public sealed class PostgresCaptureTests : IAsyncLifetime
         return provider;
     }
 
-    private static List<JsonElement> Notifications(IServiceProvider services)
+    /// <summary>The committed notifications as the dispatcher would publish them.</summary>
+    private static List<OutgoingEvent> Notifications(IServiceProvider services)
     {
         using var scope = services.CreateScope();
         var rows = scope.ServiceProvider.GetRequiredService<BoardContext>().Set<OutboxMessage>().AsNoTracking().OrderBy(m => m.Id).ToList();
-        return rows.SelectMany(r => JsonDocument.Parse(r.Payload).RootElement.EnumerateArray().Select(e => e.Clone())).ToList();
+        return rows.SelectMany(r => EfNotify.Outbox.OutboxPayload.Read(r.Payload).Select(e => e.Event)).ToList();
     }
 
     private static IEnumerable<string> Channels(IServiceProvider services)
-        => Notifications(services).Select(n => n.GetProperty("channel").GetString()!);
+        => Notifications(services).Select(n => n.Channel);
 
     [PostgresTheory]
     [InlineData(false, false)]
@@ -144,7 +145,8 @@ public sealed class PostgresCaptureTests : IAsyncLifetime
         }
 
         var notification = Assert.Single(Notifications(services));
-        Assert.Equal("added", notification.GetProperty("data").GetProperty("change").GetString());
+        using var data = JsonDocument.Parse(notification.Data);
+        Assert.Equal("added", data.RootElement.GetProperty("change").GetString());
     }
 
     [PostgresFact]

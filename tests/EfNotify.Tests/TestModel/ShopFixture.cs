@@ -83,9 +83,14 @@ public sealed class ShopFixture : IDisposable
         return db.Set<OutboxMessage>().AsNoTracking().OrderBy(m => m.Id).ToList();
     }
 
-    /// <summary>Every committed notification, in order.</summary>
+    /// <summary>Every committed notification, in order, as the dispatcher would publish it.</summary>
     public List<CapturedNotification> Notifications()
-        => Rows().SelectMany(r => JsonSerializer.Deserialize<List<CapturedNotification>>(r.Payload, JsonOptions)!).ToList();
+        => Rows().SelectMany(r => Decode(r.Payload)).ToList();
+
+    /// <summary>The notifications of one payload, read by the dispatcher's own codec.</summary>
+    private static IEnumerable<CapturedNotification> Decode(string payload)
+        => EfNotify.Outbox.OutboxPayload.Read(payload).Select(e => new CapturedNotification(
+            e.Event.Channel, e.Event.Name, e.Event.SocketId, JsonSerializer.Deserialize<NotificationMessage>(e.Event.Data, JsonOptions)!));
 
     public static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web);
 
