@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using EfNotify.Diagnostics;
+using EfNotify.Outbox;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -264,7 +265,7 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
                 }
                 else
                 {
-                    states[chunk[0].Row].Refused.Add((chunk[0].Raw, failure.Reason));
+                    states[chunk[0].Row].Refused.Add((Alone(rows, chunk[0]), failure.Reason));
                     states[chunk[0].Row].Started = true;
                 }
 
@@ -294,7 +295,7 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
                 }
                 else
                 {
-                    states[item.Row].Refused.Add((item.Raw, single.Reason));
+                    states[item.Row].Refused.Add((Alone(rows, item), single.Reason));
                     states[item.Row].Started = true;
                 }
             }
@@ -409,14 +410,26 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
 
     private void Expand(OutboxMessage row, int rowIndex, int maxDataBytes, List<Item> items, RowState state)
     {
-        foreach (var (stored, raw) in Outbox.OutboxPayload.Read(row.Payload))
+        List<OutgoingEvent> events;
+        try
         {
-            var outgoing = stored;
-            var size = Encoding.UTF8.GetByteCount(stored.Data);
+            events = OutboxPayload.Read(row.Payload);
+        }
+        catch (JsonException exception)
+        {
+            // Damaged, or written by a newer version: retrying cannot help, and the rows behind it must not wait.
+            state.Refused.Add((row.Payload, $"the payload cannot be read: {exception.Message}"));
+            return;
+        }
+
+        for (var index = 0; index < events.Count; index++)
+        {
+            var outgoing = events[index];
+            var size = Encoding.UTF8.GetByteCount(outgoing.Data);
             if (size > maxDataBytes)
             {
                 string data;
-                using (var document = JsonDocument.Parse(stored.Data))
+                using (var document = JsonDocument.Parse(outgoing.Data))
                 {
                     data = Minimal(document.RootElement);
                 }
@@ -424,17 +437,20 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
                 var minimalSize = Encoding.UTF8.GetByteCount(data);
                 if (minimalSize > maxDataBytes)
                 {
-                    state.Refused.Add((raw, $"event data is {minimalSize} bytes even in its minimal form; the transport accepts at most {maxDataBytes}"));
+                    state.Refused.Add((OutboxPayload.Alone(row.Payload, index), $"event data is {minimalSize} bytes even in its minimal form; the transport accepts at most {maxDataBytes}"));
                     continue;
                 }
 
                 LogShrunk(_logger, row.Id, size, maxDataBytes);
-                outgoing = stored with { Data = data };
+                outgoing = outgoing with { Data = data };
             }
 
-            items.Add(new Item(rowIndex, raw, outgoing));
+            items.Add(new Item(rowIndex, index, outgoing));
         }
     }
+
+    /// <summary>What the dead letter of a refused notification stores.</summary>
+    private static string Alone(List<OutboxMessage> rows, Item item) => OutboxPayload.Alone(rows[item.Row].Payload, item.Index);
 
     /// <summary>The message without values, notifier and source: what a client needs to refetch.</summary>
     private static string Minimal(JsonElement data)
@@ -555,7 +571,8 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
     [LoggerMessage(EventId = 9, Level = LogLevel.Debug, Message = "{Delivered} outbox rows delivered, {Postponed} postponed")]
     private static partial void LogRecorded(ILogger logger, int delivered, int postponed);
 
-    private sealed record Item(int Row, string Raw, OutgoingEvent Event);
+    /// <summary>Notification <c>Index</c> of claimed row <c>Row</c>.</summary>
+    private sealed record Item(int Row, int Index, OutgoingEvent Event);
 
     private sealed record Failure(bool IsTransient, string Reason);
 

@@ -66,11 +66,50 @@ internal static class OutboxPayload
 
     /// <summary>The notifications of a row, in order, as the dispatcher publishes them.</summary>
     /// <exception cref="JsonException">The payload is not one this version reads.</exception>
-    public static List<OutboxEntry> Read(string payload)
+    public static List<OutgoingEvent> Read(string payload)
     {
         using var document = JsonDocument.Parse(payload);
         var root = document.RootElement;
-        return root.ValueKind == JsonValueKind.Array ? ReadFirstFormat(root) : ReadRow(root);
+        var events = new List<OutgoingEvent>();
+        if (root.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var element in root.EnumerateArray())
+            {
+                events.Add(ReadFirstFormat(element));
+            }
+        }
+        else
+        {
+            var row = ReadRow(root, out var rowId, out var items);
+            var index = 0;
+            foreach (var item in items.EnumerateArray())
+            {
+                events.Add(ReadItem(item, index, ItemId(rowId, index), row, alone: false).Event);
+                index++;
+            }
+        }
+
+        return events;
+    }
+
+    /// <summary>
+    /// Notification <paramref name="index"/> of a row alone, as a complete one-notification payload with the same id:
+    /// what its dead letter stores. Built only when needed, since refusals are rare.
+    /// </summary>
+    /// <exception cref="JsonException">The payload is not one this version reads.</exception>
+    public static string Alone(string payload, int index)
+    {
+        using var document = JsonDocument.Parse(payload);
+        var root = document.RootElement;
+        if (root.ValueKind == JsonValueKind.Array)
+        {
+            // A first-format dead letter stays in that format, which is read as long as this is: the item is kept
+            // exactly, whatever an earlier version or an operator put into it.
+            return "[" + root[index].GetRawText() + "]";
+        }
+
+        var row = ReadRow(root, out var rowId, out var items);
+        return ReadItem(items[index], index, ItemId(rowId, index), row, alone: true).Alone!;
     }
 
     /// <summary>
@@ -223,25 +262,15 @@ internal static class OutboxPayload
         }
     }
 
-    private static List<OutboxEntry> ReadFirstFormat(JsonElement root)
+    private static OutgoingEvent ReadFirstFormat(JsonElement element)
     {
-        var entries = new List<OutboxEntry>(root.GetArrayLength());
-        foreach (var element in root.EnumerateArray())
-        {
-            var channel = element.GetProperty("channel").GetString()!;
-            var name = element.GetProperty("event").GetString()!;
-            var socketId = element.TryGetProperty("socketId", out var socket) ? socket.GetString() : null;
-            var data = element.GetProperty("data").GetRawText();
-
-            // Its dead letter stays in the first format, which is read as long as this is: the item is kept exactly,
-            // whatever an earlier version or an operator put into it.
-            entries.Add(new OutboxEntry(new OutgoingEvent(channel, name, data, socketId), "[" + element.GetRawText() + "]"));
-        }
-
-        return entries;
+        var channel = element.GetProperty("channel").GetString()!;
+        var name = element.GetProperty("event").GetString()!;
+        var socketId = element.TryGetProperty("socketId", out var socket) ? socket.GetString() : null;
+        return new OutgoingEvent(channel, name, element.GetProperty("data").GetRawText(), socketId);
     }
 
-    private static List<OutboxEntry> ReadRow(JsonElement root)
+    private static Shared ReadRow(JsonElement root, out Guid rowId, out JsonElement items)
     {
         if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("v", out var version) || version.ValueKind != JsonValueKind.Number)
         {
@@ -253,7 +282,7 @@ internal static class OutboxPayload
             throw new JsonException($"EfNotify: the outbox payload has format version {version.GetRawText()}; this version of EfNotify reads versions 1 and {Version}.");
         }
 
-        if (!Required(root, "id", JsonValueKind.String).TryGetGuid(out var rowId))
+        if (!Required(root, "id", JsonValueKind.String).TryGetGuid(out rowId))
         {
             throw new JsonException("EfNotify: the \"id\" of the outbox payload is not a UUID.");
         }
@@ -267,19 +296,11 @@ internal static class OutboxPayload
             throw new JsonException("EfNotify: the \"by\" or \"socketId\" of the outbox payload is not text.");
         }
 
-        var items = Required(root, "items", JsonValueKind.Array);
-        var entries = new List<OutboxEntry>(items.GetArrayLength());
-        var index = 0;
-        foreach (var item in items.EnumerateArray())
-        {
-            entries.Add(ReadItem(item, index, ItemId(rowId, index), row));
-            index++;
-        }
-
-        return entries;
+        items = Required(root, "items", JsonValueKind.Array);
+        return row;
     }
 
-    private static OutboxEntry ReadItem(JsonElement item, int index, Guid id, Shared row)
+    private static (OutgoingEvent Event, string? Alone) ReadItem(JsonElement item, int index, Guid id, Shared row, bool alone)
     {
         // Messages name the item by its place, not its text: the text may hold property values that logs must not.
         if (item.ValueKind != JsonValueKind.Array)
@@ -353,6 +374,12 @@ internal static class OutboxPayload
         CopyIfAny(writer, "values", values);
         writer.WriteEndObject();
         var data = Finish(writer);
+        var socketId = IsAny(own.SocketId) ? own.SocketId.GetString() : null;
+        var outgoing = new OutgoingEvent(channel.GetString()!, name.GetString()!, data, socketId);
+        if (!alone)
+        {
+            return (outgoing, null);
+        }
 
         // The notification alone, as a row of its own: its id is that row's id, which item 0 keeps unchanged.
         writer = Writer();
@@ -380,10 +407,7 @@ internal static class OutboxPayload
         writer.WriteEndArray();
         writer.WriteEndArray();
         writer.WriteEndObject();
-        var single = Finish(writer);
-
-        var socketId = IsAny(own.SocketId) ? own.SocketId.GetString() : null;
-        return new OutboxEntry(new OutgoingEvent(channel.GetString()!, name.GetString()!, data, socketId), single);
+        return (outgoing, Finish(writer));
     }
 
     private static JsonElement Required(JsonElement row, string name, JsonValueKind kind)
@@ -437,8 +461,3 @@ internal static class OutboxPayload
     /// <summary>What the items of a row share unless they say otherwise.</summary>
     private readonly record struct Shared(JsonElement At, JsonElement By, JsonElement SocketId);
 }
-
-/// <summary>One notification read from an outbox row.</summary>
-/// <param name="Event">What the transport publishes; its data is the message browsers receive.</param>
-/// <param name="Payload">The notification alone, as a complete one-notification payload: what its dead letter stores.</param>
-internal readonly record struct OutboxEntry(OutgoingEvent Event, string Payload);

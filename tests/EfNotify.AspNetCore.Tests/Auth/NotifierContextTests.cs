@@ -52,6 +52,6 @@ public sealed class NotifierContextTests : IDisposable
         using var scope = _app.Services.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<AuthTestContext>();
         var row = await db.Set<OutboxMessage>().AsNoTracking().OrderByDescending(m => m.Id).FirstAsync();
-        return EfNotify.Outbox.OutboxPayload.Read(row.Payload)[0].Event;
+        return EfNotify.Outbox.OutboxPayload.Read(row.Payload)[0];
     }
 }

@@ -57,7 +57,7 @@ public sealed class BacklogMemoryTests
 
         // The dispatcher holds at most one claim (ClaimBatchSize = 100 rows) and, with the server down, stops at the
         // first row in backoff. The backlog takes far more than the bound: were it held, the check fails. Sizes are of
-        // what the dispatcher holds of a row (its payload, and each notification's message and dead-letter form, as
+        // what the dispatcher holds of a row (its payload, and each notification's message, as
         // UTF-16 text) rather than of the payload alone, which is a fraction of it since payloads are compact.
         var claim = Held(rows.Take(100));
         var bound = Math.Max(2 * claim, 1_000_000); // a claim as the dispatcher holds it, twice over, or 1 MB
@@ -72,5 +72,5 @@ public sealed class BacklogMemoryTests
     }
 
     private static long Held(IEnumerable<OutboxMessage> rows)
-        => rows.Sum(r => 2L * (r.Payload.Length + EfNotify.Outbox.OutboxPayload.Read(r.Payload).Sum(e => (long)e.Event.Data.Length + e.Payload.Length)));
+        => rows.Sum(r => 2L * (r.Payload.Length + EfNotify.Outbox.OutboxPayload.Read(r.Payload).Sum(e => (long)e.Data.Length)));
 }

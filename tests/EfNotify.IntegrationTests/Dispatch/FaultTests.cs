@@ -48,7 +48,7 @@ public sealed class FaultTests
         var dead = (await host.RowsAsync()).Where(r => r.Status == OutboxStatus.DeadLettered).ToList();
         Assert.All(dead, r => Assert.Contains("413", r.LastError, StringComparison.Ordinal));
         Assert.All(dead, r => Assert.Equal(1, r.Count));
-        Assert.All(dead, r => Assert.Equal($"private-Card.{cards[2].Id}", Assert.Single(EfNotify.Outbox.OutboxPayload.Read(r.Payload)).Event.Channel));
+        Assert.All(dead, r => Assert.Equal($"private-Card.{cards[2].Id}", Assert.Single(EfNotify.Outbox.OutboxPayload.Read(r.Payload)).Channel));
         Assert.All((await host.RowsAsync()).Where(r => r.Status != OutboxStatus.DeadLettered), r => Assert.Equal(OutboxStatus.Delivered, r.Status));
     }
 

@@ -2,7 +2,10 @@ using EfNotify.IntegrationTests.Infrastructure;
 
 namespace EfNotify.IntegrationTests.Dispatch;
 
-/// <summary>Rows committed by an earlier version, before the compact payload format, are still published after an upgrade.</summary>
+/// <summary>
+/// Rows committed by an earlier version, before the compact payload format, are still published after an upgrade; a row
+/// this version cannot read (damaged, or of a later format) is dead-lettered and holds up nothing.
+/// </summary>
 [Collection(SoketiCollection.Name)]
 public sealed class UpgradeTests(SoketiServer server)
 {
@@ -37,5 +40,28 @@ public sealed class UpgradeTests(SoketiServer server)
             [($"private-Card.{key}", "changed", modified), ($"private-Board.{key}", "newComment", added)],
             received.Select(e => (e.Channel, e.Name, e.Data)));
         await host.AllDeliveredAsync(Deadline);
+    }
+
+    [SoketiFact]
+    public async Task A_row_that_cannot_be_read_is_dead_lettered_with_the_reason_and_the_rows_after_it_are_delivered()
+    {
+        await using var host = await NotifyHost.StartAsync(server.Options, options: o => o.DispatcherEnabled = false);
+        await host.WithContextAsync(async db =>
+        {
+            db.Add(new OutboxMessage { CreatedAt = DateTime.UtcNow, NextAttemptAt = DateTime.UtcNow, Payload = """{"v":3,"items":[]}""", Count = 1 });
+            await db.SaveChangesAsync();
+        });
+        var card = await host.AddAsync(new Card { Title = "after the unreadable row" });
+        await using var subscriber = await PusherTestSubscriber.ConnectAsync(server);
+        await subscriber.SubscribeAsync($"private-Card.{card.Id}");
+
+        await using var dispatcher = await NotifyHost.StartAsync(server.Options, host.DatabasePath);
+        await dispatcher.ExplainAsync(subscriber.WaitForEventAsync(e => e.Channel == $"private-Card.{card.Id}", Deadline));
+
+        await Eventually.UntilAsync(async () => (await host.RowsAsync())[0].Status == OutboxStatus.DeadLettered, Deadline, "the unreadable row dead-lettered");
+        var dead = (await host.RowsAsync())[0];
+        Assert.Equal("""{"v":3,"items":[]}""", dead.Payload); // kept as it was, for an operator or a later version
+        Assert.Contains("cannot be read", dead.LastError, StringComparison.Ordinal);
+        Assert.Contains("format version 3", dead.LastError, StringComparison.Ordinal);
     }
 }

@@ -51,7 +51,7 @@ public sealed class PostgresCaptureTests : IAsyncLifetime
     {
         using var scope = services.CreateScope();
         var rows = scope.ServiceProvider.GetRequiredService<BoardContext>().Set<OutboxMessage>().AsNoTracking().OrderBy(m => m.Id).ToList();
-        return rows.SelectMany(r => EfNotify.Outbox.OutboxPayload.Read(r.Payload).Select(e => e.Event)).ToList();
+        return rows.SelectMany(r => EfNotify.Outbox.OutboxPayload.Read(r.Payload)).ToList();
     }
 
     private static IEnumerable<string> Channels(IServiceProvider services)

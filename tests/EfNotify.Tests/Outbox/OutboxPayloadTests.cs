@@ -231,9 +231,12 @@ public sealed class OutboxPayloadTests(ITestOutputHelper output)
 
     private string Write(List<PendingNotification> notifications) => Assert.Single(NotificationSerializer.Serialize(notifications, _time)).Payload;
 
-    private static List<OutboxEntry> Read(string payload) => OutboxPayload.Read(payload);
+    /// <summary>Each notification with its one-notification payload (what its dead letter stores).</summary>
+    private static List<Entry> Read(string payload) => OutboxPayload.Read(payload).Select((e, i) => new Entry(e, OutboxPayload.Alone(payload, i))).ToList();
 
-    private static Guid Id(OutboxEntry entry)
+    private sealed record Entry(OutgoingEvent Event, string Payload);
+
+    private static Guid Id(Entry entry)
     {
         using var data = JsonDocument.Parse(entry.Event.Data);
         return data.RootElement.GetProperty("id").GetGuid();

@@ -90,7 +90,7 @@ public sealed class ShopFixture : IDisposable
     /// <summary>The notifications of one payload, read by the dispatcher's own codec.</summary>
     private static IEnumerable<CapturedNotification> Decode(string payload)
         => EfNotify.Outbox.OutboxPayload.Read(payload).Select(e => new CapturedNotification(
-            e.Event.Channel, e.Event.Name, e.Event.SocketId, JsonSerializer.Deserialize<NotificationMessage>(e.Event.Data, JsonOptions)!));
+            e.Channel, e.Name, e.SocketId, JsonSerializer.Deserialize<NotificationMessage>(e.Data, JsonOptions)!));
 
     public static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web);
 
