@@ -61,7 +61,12 @@ internal sealed class BenchDatabase : IDisposable
         return Context.SaveChanges();
     }
 
-    public int OutboxRows() => Context.Set<OutboxMessage>().Count();
+    /// <summary>The outbox's rows and the notifications they hold.</summary>
+    public (int Rows, long Notifications) Outbox()
+    {
+        var outbox = Context.Set<OutboxMessage>();
+        return (outbox.Count(), outbox.Sum(m => (long)m.Count));
+    }
 
     /// <inheritdoc cref="BenchStorage.Settings"/>
     public string Settings() => _storage.Settings(Context);

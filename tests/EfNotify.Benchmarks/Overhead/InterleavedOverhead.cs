@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using EfNotify.Capture;
 using Measure = EfNotify.Benchmarks.Load.Measure;
 
 namespace EfNotify.Benchmarks.Overhead;
@@ -35,14 +36,20 @@ internal static class InterleavedOverhead
             var elapsed = clock.Elapsed;
             load += " at the start, " + Measure.LoadAverage() + " at the end";
 
-            var outbox = (Plain: plain.OutboxRows(), EfNotify: efNotify.OutboxRows());
-            if (outbox.Plain != 0 || outbox.EfNotify != warmupRounds + rounds)
+            // Proof that both did what they should: no outbox on the plain side, every save's N notifications on the other
+            // (in one row per NotificationSerializer.MaxPerRow of them).
+            var saves = warmupRounds + rounds;
+            var rowsPerSave = (n + NotificationSerializer.MaxPerRow - 1) / NotificationSerializer.MaxPerRow;
+            var (plainRows, _) = plain.Outbox();
+            var outbox = efNotify.Outbox();
+            if (plainRows != 0 || outbox.Rows != saves * rowsPerSave || outbox.Notifications != (long)saves * n)
             {
                 throw new InvalidOperationException(
-                    $"outbox rows: plain {outbox.Plain} (expected 0), EfNotify {outbox.EfNotify} (expected one per save, {warmupRounds + rounds})");
+                    $"outbox: plain {plainRows} rows (expected 0); EfNotify {outbox.Rows} rows holding {outbox.Notifications} notifications "
+                    + $"(expected {saves * rowsPerSave} rows holding {(long)saves * n} for {saves} saves of {n})");
             }
 
-            return new InterleavedResult(storage, n, rounds, elapsed, [.. plainTimes], [.. efNotifyTimes], settings.Plain, settings.EfNotify, outbox.EfNotify, load);
+            return new InterleavedResult(storage, n, rounds, elapsed, [.. plainTimes], [.. efNotifyTimes], settings.Plain, settings.EfNotify, outbox, load);
         }
         finally
         {
@@ -100,7 +107,7 @@ internal sealed record InterleavedResult(
     double[] EfNotify,
     string PlainSettings,
     string EfNotifySettings,
-    int OutboxRows,
+    (int Rows, long Notifications) Outbox,
     string LoadAverage)
 {
     private const int BootstrapResamples = 1000;
@@ -165,7 +172,7 @@ internal sealed record InterleavedResult(
 
         yield return F($"interleaved, {BenchStorage.Describe(Storage)}, N={N}: {Rounds} rounds in {Elapsed.TotalSeconds:0.0} s, plain/EfNotify on even rounds, EfNotify/plain on odd");
         yield return $"  load average (1, 5, 15 min): {LoadAverage}";
-        yield return $"  settings: plain {PlainSettings}; EfNotify {EfNotifySettings}; EfNotify's outbox holds {OutboxRows} rows (one per save, warm-up included)";
+        yield return $"  settings: plain {PlainSettings}; EfNotify {EfNotifySettings}; EfNotify's outbox holds {Outbox.Notifications} notifications in {Outbox.Rows} rows (all saves, warm-up included)";
         yield return $"  plain     {Times(Plain)}";
         yield return $"  EfNotify  {Times(EfNotify)}";
         yield return F($"  ratio of medians {Ratio:0.000}, 95 % bootstrap interval {interval.Low:0.000}–{interval.High:0.000}; ")
