@@ -11,12 +11,12 @@ public static class Program
 {
     private static readonly (string Name, string Usage, Func<string[], int> Run)[] Commands =
     [
-        ("overhead", "overhead [--quick]   SaveChanges with and without EfNotify on a SQLite file", OverheadCommand.Run),
-        ("e2e", "e2e [--quick]        commit-to-browser latency, sustained throughput and the raw ceiling against soketi", E2eCommand.Run),
+        ("overhead", "overhead [--quick] [--n N[,N]] [--postgres CONN] [--no-table]   SaveChanges with and without EfNotify: SQLite file and memory, PostgreSQL if given", OverheadCommand.Run),
+        ("e2e", "e2e [--quick] [--objects-per-commit K]   commit-to-browser latency, sustained throughput and the raw ceiling against soketi", E2eCommand.Run),
         ("backlog", "backlog [--quick] [--rows N]   drain a backlog of outbox rows: rate, peak RSS, the claim's query plan", BacklogCommand.Run),
         ("sweep", "sweep [--quick]      latency percentiles against offered load, EfNotify beside raw; writes docs/e2e-latency.png", SweepCommand.Run),
         ("auth", "auth [--quick]       requests/s and latency of POST /pusher/auth in the web sample (database lookup and authorization)", AuthCommand.Run),
-        ("all", "all [--quick]        overhead, e2e and backlog, then their headline figures", AllCommand.Run),
+        ("all", "all [--quick] [--postgres CONN]   overhead, e2e, backlog and auth, then their headline figures", AllCommand.Run),
     ];
 
     public static int Main(string[] args)

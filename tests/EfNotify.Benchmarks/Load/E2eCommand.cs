@@ -17,10 +17,28 @@ internal static class E2eCommand
     private const int LatencyWriters = 2;
     private const int ThroughputWriters = 4;
 
+    /// <summary>
+    /// Objects per commit in the throughput phase, by default: with one, four writers on SQLite offer about a sixth of
+    /// what the transport takes, and the ratio measured SQLite's commit rate; with ten they offer more than it takes.
+    /// </summary>
+    public const int DefaultObjectsPerCommit = 10;
+
+    /// <summary>Sequence numbers the throughput phase may use; the writers stop early (and say so) when they run out.</summary>
+    private const int ThroughputCapacity = 2_000_000;
+
     public static int Run(string[] args)
     {
-        if (!Args.TryParse(args, "e2e [--quick] [--rate N] [--seconds N] [--requests N] [--busy-timeout-ms N|0]", out var quick, out var options, "--rate", "--seconds", "--requests", "--busy-timeout-ms"))
+        var usage = $"e2e [--quick] [--rate N] [--seconds N] [--requests N] [--busy-timeout-ms N|0] [--objects-per-commit K (1-{LoadHost.Objects}, default {DefaultObjectsPerCommit})]";
+        if (!Args.TryParse(args, usage, out var quick, out var options, "--rate", "--seconds", "--requests", "--busy-timeout-ms", "--objects-per-commit"))
         {
+            return 2;
+        }
+
+        var objectsPerCommit = options.GetValueOrDefault("--objects-per-commit", DefaultObjectsPerCommit);
+        if (objectsPerCommit is < 1 or > LoadHost.Objects)
+        {
+            // Each commit modifies distinct objects, and the subscriber listens on the channels of all of them.
+            Console.Error.WriteLine($"usage: {usage}");
             return 2;
         }
 
@@ -29,12 +47,12 @@ internal static class E2eCommand
         var rate = options.GetValueOrDefault("--rate", 1000);
         var seconds = options.GetValueOrDefault("--seconds", quick ? 10 : 30);
         var requests = options.TryGetValue("--requests", out var r) ? r : (int?)null;
-        var results = RunAsync(quick, rate, seconds, requests).GetAwaiter().GetResult();
+        var results = RunAsync(quick, rate, seconds, requests, objectsPerCommit).GetAwaiter().GetResult();
         Args.Print(results);
         return 0;
     }
 
-    public static async Task<Dictionary<string, string>> RunAsync(bool quick, int rate, int seconds, int? requestsInFlight = null)
+    public static async Task<Dictionary<string, string>> RunAsync(bool quick, int rate, int seconds, int? requestsInFlight = null, int objectsPerCommit = DefaultObjectsPerCommit)
     {
         await using var soketi = await SoketiProcess.StartAsync();
         await using var host = await LoadHost.CreateAsync(soketi.Options, _ => { });
@@ -42,7 +60,7 @@ internal static class E2eCommand
         await using var subscriber = await LoadSubscriber.ConnectAsync(soketi.Options, LoadHost.Channels);
         var total = rate * seconds;
         var throughputSeconds = quick ? 5 : 15;
-        var received = new long[total + 1 + 2_000_000];
+        var received = new long[total + 1 + 200 + ThroughputCapacity];
         long duplicates = 0;
         subscriber.OnEvent = (data, at) =>
         {
@@ -109,17 +127,33 @@ internal static class E2eCommand
         var sortedCommit = commitDelays.Order().ToArray();
         var e2eRate = latencies.Count / Measure.Milliseconds(start, lastReceive) * 1000;
 
-        // Phase 2: writers as fast as they can.
+        // Phase 2: writers as fast as they can, each commit modifying objectsPerCommit objects: as many notifications,
+        // to as many channels, in one outbox row. Only the events of this phase count (by their Seq), from the first
+        // commit to the last of them received, so the drain of what was committed is in and nothing else is.
         var throughputStart = Stopwatch.GetTimestamp();
         var throughputBefore = subscriber.Received;
+        var duplicatesBefore = duplicates;
         var firstSeq = total + 1 + warmup;
-        var seqs = new SeqSource(firstSeq);
-        var throughputCommits = await CommitForAsync(host, seqs, ThroughputWriters, TimeSpan.FromSeconds(throughputSeconds));
+        var seqs = new SeqSource(firstSeq, received.Length);
+        var throughputCommits = await CommitForAsync(host, seqs, ThroughputWriters, objectsPerCommit, TimeSpan.FromSeconds(throughputSeconds));
         var writeSeconds = Stopwatch.GetElapsedTime(throughputStart).TotalSeconds;
-        var throughputComplete = await subscriber.WaitForAsync(throughputBefore + throughputCommits, TimeSpan.FromSeconds(10));
-        var throughputEvents = subscriber.Received - throughputBefore;
-        var lastThroughputReceive = received.Skip((int)firstSeq).Take((int)throughputCommits).Max();
-        var sustained = throughputEvents / Measure.Milliseconds(throughputStart, lastThroughputReceive) * 1000;
+        var expected = throughputCommits * objectsPerCommit;
+        var throughputComplete = await subscriber.WaitForAsync(throughputBefore + expected, TimeSpan.FromSeconds(10));
+        var phase = received.AsSpan((int)firstSeq, (int)expected);
+        var throughputReceived = phase.Length - phase.Count(0L);
+        var lastThroughputReceive = throughputReceived == 0 ? throughputStart : Max(phase);
+        var sustained = throughputReceived / Measure.Milliseconds(throughputStart, lastThroughputReceive) * 1000;
+        var offered = expected / writeSeconds;
+        var throughputDuplicates = duplicates - duplicatesBefore;
+        if (throughputReceived < expected)
+        {
+            Console.Error.WriteLine($"e2e: throughput phase lost events: {throughputReceived} of {expected} received");
+        }
+
+        if (seqs.Exhausted)
+        {
+            Console.Error.WriteLine($"e2e: the throughput phase used all {ThroughputCapacity} sequence numbers and stopped early");
+        }
 
         // Phase 3: the transport alone, same client class and configuration, same requests in flight.
         subscriber.OnEvent = null;
@@ -130,14 +164,18 @@ internal static class E2eCommand
         {
             ("offered", $"{rate} commits/s for {seconds} s; achieved {total / offeredSeconds:0} commits/s"),
             ("commit delay (scheduled → SaveChanges returned)", $"p50 {Measure.Percentile(sortedCommit, 50):0.00} ms, p99 {Measure.Percentile(sortedCommit, 99):0.00} ms"),
-            ("received", $"{latencies.Count} of {total}{(complete ? "" : " (incomplete)")}, {duplicates} duplicates"),
+            ("received", $"{latencies.Count} of {total}{(complete ? "" : " (incomplete)")}, {duplicatesBefore} duplicates"),
             ("commit → receive", $"p50 {Measure.Percentile(sortedLatency, 50):0.00} ms, p95 {Measure.Percentile(sortedLatency, 95):0.00} ms, "
                                  + $"p99 {Measure.Percentile(sortedLatency, 99):0.00} ms, max {sortedLatency.LastOrDefault():0.0} ms"),
             ("events/s received at the offered rate", $"{e2eRate:0}"),
-            ("throughput: commits", $"{throughputCommits} by {ThroughputWriters} writers in {writeSeconds:0.0} s = {throughputCommits / writeSeconds:0} commits/s"),
-            ("throughput: events/s received (to the last event)", $"{sustained:0}{(throughputComplete ? "" : " (incomplete)")}"),
+            ("throughput: commits", $"{throughputCommits} by {ThroughputWriters} writers in {writeSeconds:0.0} s = {throughputCommits / writeSeconds:0} commits/s, "
+                                    + $"{objectsPerCommit} object{(objectsPerCommit == 1 ? "" : "s")} each"),
+            ("throughput: events/s offered (objects × commits/s)", $"{offered:0}"),
+            ("throughput: events received of expected", $"{throughputReceived} of {expected}{(throughputComplete ? "" : " (incomplete)")}, {throughputDuplicates} duplicates"),
+            ("throughput: events/s received (first commit → last event)", $"{sustained:0}"),
             ($"raw ceiling, batches of 10, {requests} in flight", $"{raw:0} events/s"),
             ("raw, batches of 10, 16 in flight", double.IsNaN(raw16) ? "not measured in quick mode" : $"{raw16:0} events/s"),
+            ("load average (1, 5, 15 min) at the end", Measure.LoadAverage()),
             ("process peak RSS", $"{Measure.StatusMegabytes("VmHWM"):0} MB; soketi RSS {Measure.StatusMegabytes("VmRSS", soketi.ProcessId):0} MB"),
         };
         Args.PrintTable("e2e", table);
@@ -148,7 +186,11 @@ internal static class E2eCommand
             ["e2e_p95_ms"] = Args.Format(Measure.Percentile(sortedLatency, 95)),
             ["e2e_p99_ms"] = Args.Format(Measure.Percentile(sortedLatency, 99)),
             ["e2e_events_per_s"] = Args.Format(e2eRate, "0"),
+            ["e2e_objects_per_commit"] = objectsPerCommit.ToString(CultureInfo.InvariantCulture),
+            ["e2e_offered_events_per_s"] = Args.Format(offered, "0"),
             ["e2e_sustained_events_per_s"] = Args.Format(sustained, "0"),
+            ["e2e_throughput_events_received"] = throughputReceived.ToString(CultureInfo.InvariantCulture),
+            ["e2e_throughput_events_expected"] = expected.ToString(CultureInfo.InvariantCulture),
             ["raw_events_per_s"] = Args.Format(raw, "0"),
             ["throughput_ratio"] = Args.Format(sustained / raw),
         };
@@ -170,7 +212,7 @@ internal static class E2eCommand
             var db = scope.ServiceProvider.GetRequiredService<LoadContext>();
             await foreach (var seq in reader.ReadAllAsync())
             {
-                await ModifyOneAsync(db, seq);
+                await ModifyAsync(db, seq, 1);
                 committed[seq] = Stopwatch.GetTimestamp();
             }
         })));
@@ -191,7 +233,7 @@ internal static class E2eCommand
         return count;
     }
 
-    private static async Task<long> CommitForAsync(LoadHost host, SeqSource seqs, int writers, TimeSpan duration)
+    private static async Task<long> CommitForAsync(LoadHost host, SeqSource seqs, int writers, int objectsPerCommit, TimeSpan duration)
     {
         long commits = 0;
         var clock = Stopwatch.StartNew();
@@ -199,30 +241,62 @@ internal static class E2eCommand
         {
             await using var scope = host.Services.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<LoadContext>();
-            while (clock.Elapsed < duration)
+            while (clock.Elapsed < duration && seqs.TryTake(objectsPerCommit, out var first))
             {
-                await ModifyOneAsync(db, seqs.Next());
+                await ModifyAsync(db, first, objectsPerCommit);
                 Interlocked.Increment(ref commits);
             }
         })));
         return commits;
     }
 
-    /// <summary>One commit: one [Notify] object modified (the objects in turn), one SaveChanges, one outbox row.</summary>
-    private static async Task ModifyOneAsync(LoadContext db, long seq)
+    /// <summary>
+    /// One commit: <paramref name="count"/> [Notify] objects modified, one per sequence number from <paramref name="firstSeq"/>
+    /// (consecutive numbers are consecutive objects, so they are distinct while count ≤ <see cref="LoadHost.Objects"/>), one
+    /// SaveChanges, one outbox row holding that many notifications.
+    /// </summary>
+    private static async Task ModifyAsync(LoadContext db, long firstSeq, int count)
     {
-        var item = new LoadItem { Id = (int)(seq % LoadHost.Objects) + 1 };
-        db.Attach(item);
-        item.Seq = seq;
+        for (var seq = firstSeq; seq < firstSeq + count; seq++)
+        {
+            var item = new LoadItem { Id = (int)(seq % LoadHost.Objects) + 1 };
+            db.Attach(item);
+            item.Seq = seq;
+        }
+
         await db.SaveChangesAsync();
         db.ChangeTracker.Clear();
     }
 
-    private sealed class SeqSource(long first)
+    private static long Max(ReadOnlySpan<long> values)
     {
-        private long _next = first - 1;
+        var max = long.MinValue;
+        foreach (var value in values)
+        {
+            max = Math.Max(max, value);
+        }
 
-        public long Next() => Interlocked.Increment(ref _next);
+        return max;
+    }
+
+    /// <summary>Hands out runs of consecutive sequence numbers to concurrent writers, below <c>end</c>.</summary>
+    private sealed class SeqSource(long first, long end)
+    {
+        private long _next = first;
+
+        public bool Exhausted { get; private set; }
+
+        public bool TryTake(int count, out long firstOfRun)
+        {
+            firstOfRun = Interlocked.Add(ref _next, count) - count;
+            if (firstOfRun + count <= end)
+            {
+                return true;
+            }
+
+            Exhausted = true;
+            return false;
+        }
     }
 }
 

@@ -168,6 +168,10 @@ internal static class Measure
         return -1;
     }
 
+    /// <summary>The 1, 5 and 15 minute load averages (/proc/loadavg), to print beside a figure; "n/a" off Linux.</summary>
+    public static string LoadAverage()
+        => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
+
     /// <summary>Resets the kernel's peak RSS (VmHWM) to the current RSS, so a later peak belongs to what ran since.</summary>
     public static bool ResetPeakRss()
     {

@@ -1,40 +1,32 @@
-using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace EfNotify.Benchmarks.Overhead;
 
 /// <summary>
-/// A fresh SQLite database seeded with <c>rows</c> items and a context that tracks them: a file in its own temporary
-/// directory (WAL, as EF creates it, synchronous=FULL), or an in-memory database on one open connection, which leaves
-/// out the disk and so shows EfNotify's own CPU cost. The only difference between the variants is <c>UseEfNotify</c>.
+/// A fresh database (see <see cref="BenchStorage"/>) seeded with <c>rows</c> items and a context that tracks them, and
+/// the operation every overhead measurement times: <see cref="ModifyAndSave"/>. The only difference between the plain
+/// and the EfNotify variant is <c>UseEfNotify</c>. Owns its storage: disposing the database removes it.
 /// </summary>
 internal sealed class BenchDatabase : IDisposable
 {
-    private readonly string _directory;
+    private readonly BenchStorage _storage;
     private readonly ServiceProvider _services;
     private readonly IServiceScope _scope;
-    private readonly SqliteConnection? _memory;
+    private int _version;
 
-    public BenchDatabase(bool efNotify, int rows, bool inMemory = false)
+    public BenchDatabase(bool efNotify, int rows, BenchStorage storage)
     {
-        _directory = Directory.CreateTempSubdirectory("efnotify-bench-").FullName;
-        ConnectionString = new SqliteConnectionStringBuilder { DataSource = Path.Combine(_directory, "bench.db") }.ToString();
-        if (inMemory)
-        {
-            _memory = new SqliteConnection("Data Source=:memory:");
-            _memory.Open();
-        }
-
+        _storage = storage;
         var services = new ServiceCollection();
         if (efNotify)
         {
             services.AddEfNotify<BenchContext>(o => o.DispatcherEnabled = false);
-            services.AddDbContext<BenchContext>((sp, o) => Use(o).UseEfNotify(sp));
+            services.AddDbContext<BenchContext>((sp, o) => storage.Use(o).UseEfNotify(sp));
         }
         else
         {
-            services.AddDbContext<BenchContext>(o => Use(o));
+            services.AddDbContext<BenchContext>(o => storage.Use(o));
         }
 
         _services = services.BuildServiceProvider();
@@ -43,7 +35,7 @@ internal sealed class BenchDatabase : IDisposable
         Context.Database.EnsureCreated();
 
         // Seeded by a separate context so that the seeding itself writes no outbox rows.
-        using (var seed = new BenchContext(((DbContextOptionsBuilder<BenchContext>)Use(new DbContextOptionsBuilder<BenchContext>())).Options))
+        using (var seed = new BenchContext(((DbContextOptionsBuilder<BenchContext>)storage.Use(new DbContextOptionsBuilder<BenchContext>())).Options))
         {
             seed.Items.AddRange(Enumerable.Range(1, rows).Select(i => new BenchItem { Name = $"item {i}" }));
             seed.SaveChanges();
@@ -52,24 +44,37 @@ internal sealed class BenchDatabase : IDisposable
         Items = [.. Context.Items.OrderBy(i => i.Id)];
     }
 
-    public string ConnectionString { get; }
-
     public BenchContext Context { get; }
 
     /// <summary>The rows the benchmark modifies, tracked by <see cref="Context"/>.</summary>
     public BenchItem[] Items { get; }
 
-    public int OutboxRows() => Context.Set<OutboxMessage>().Count();
+    /// <summary>The measured operation: one integer property of every tracked row set to a new value, one SaveChanges.</summary>
+    public int ModifyAndSave()
+    {
+        var version = ++_version;
+        foreach (var item in Items)
+        {
+            item.Version = version;
+        }
 
-    private DbContextOptionsBuilder Use(DbContextOptionsBuilder options)
-        => _memory is not null ? options.UseSqlite(_memory) : options.UseSqlite(ConnectionString);
+        return Context.SaveChanges();
+    }
+
+    /// <summary>The outbox's rows and the notifications they hold.</summary>
+    public (int Rows, long Notifications) Outbox()
+    {
+        var outbox = Context.Set<OutboxMessage>();
+        return (outbox.Count(), outbox.Sum(m => (long)m.Count));
+    }
+
+    /// <inheritdoc cref="BenchStorage.Settings"/>
+    public string Settings() => _storage.Settings(Context);
 
     public void Dispose()
     {
         _scope.Dispose();
         _services.Dispose();
-        _memory?.Dispose();
-        SqliteConnection.ClearAllPools();
-        Directory.Delete(_directory, recursive: true);
+        _storage.Dispose();
     }
 }

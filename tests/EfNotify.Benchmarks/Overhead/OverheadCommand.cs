@@ -6,73 +6,158 @@ using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using EfNotify.Benchmarks.Load;
 using Perfolizer.Horology;
 
 namespace EfNotify.Benchmarks.Overhead;
 
 /// <summary>
-/// <c>overhead [--quick]</c>: runs <see cref="SaveChangesOverheadBenchmarks"/> and ends with
-/// <c>overhead_ratio_n100=&lt;EfNotify median / plain median at N=100&gt;</c>, taken from BenchmarkDotNet's summary.
-/// The median, because a save on a synced SQLite file now and then waits for a WAL checkpoint or a slow fsync: those
-/// outliers are disk weather, and the mean of 40 iterations moves with them by ±15 % from run to run.
+/// <c>overhead [--quick] [--n N[,N...]] [--postgres "&lt;connection string&gt;"] [--no-table]</c>: BenchmarkDotNet's table
+/// of <see cref="SaveChangesOverheadBenchmarks"/>, then the figures that judge the overhead, from
+/// <see cref="InterleavedOverhead"/>: plain and EfNotify saves alternating on two databases prepared side by side. The
+/// table runs each case after the other, so a slow minute of the disk lands on one side only; its ratios moved by tens
+/// of percent between runs and serve to see the allocations and the shape across N, not to judge a 10 % target.
+/// The last line is <c>overhead_ratio_n100=&lt;EfNotify median / plain median, interleaved, SQLite file&gt;</c>.
 /// </summary>
 internal static class OverheadCommand
 {
+    private static readonly string ArtifactsPath = Path.Combine(AppContext.BaseDirectory, "BenchmarkDotNet.Artifacts");
+
+    private const string Usage = "overhead [--quick] [--n N[,N...]] [--postgres \"<connection string>\"] [--no-table]";
+
     public static int Run(string[] args)
     {
-        var quick = args.Contains("--quick");
-        if (args.Any(a => a != "--quick"))
+        if (!TryParse(args, out var settings))
         {
-            Console.Error.WriteLine("usage: overhead [--quick]");
+            Console.Error.WriteLine($"usage: {Usage}");
             return 2;
         }
 
-        var summary = BenchmarkRunner.Run<SaveChangesOverheadBenchmarks>(Config(quick));
-        var plain = Statistics(summary, nameof(SaveChangesOverheadBenchmarks.Plain), 100, "file");
-        var efNotify = Statistics(summary, nameof(SaveChangesOverheadBenchmarks.WithEfNotify), 100, "file");
-        var plainMemory = Statistics(summary, nameof(SaveChangesOverheadBenchmarks.Plain), 100, "memory");
-        var efNotifyMemory = Statistics(summary, nameof(SaveChangesOverheadBenchmarks.WithEfNotify), 100, "memory");
-        if (plain is not { Median: > 0 } || efNotify is null)
-        {
-            Console.Error.WriteLine("overhead: no result for N=100; see the BenchmarkDotNet log above.");
-            return 1;
-        }
-
-        Console.WriteLine(string.Create(
-            CultureInfo.InvariantCulture,
-            $"N=100: plain median {plain.Median / 1000:0} us, EfNotify median {efNotify.Median / 1000:0} us; ratio of means {efNotify.Mean / plain.Mean:0.00}"));
-        if (plainMemory is { Median: > 0 } && efNotifyMemory is not null)
-        {
-            Console.WriteLine(string.Create(
-                CultureInfo.InvariantCulture,
-                $"overhead_ratio_n100_memory={efNotifyMemory.Median / plainMemory.Median:0.00} (in-memory SQLite: EfNotify's CPU cost without the disk)"));
-        }
-
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"overhead_ratio_n100={efNotify.Median / plain.Median:0.00}"));
+        Args.Print(Measure(settings));
         return 0;
     }
 
-    private static IConfig Config(bool quick)
+    /// <summary>Runs the table (unless turned off) and the interleaved figures; prints all but the key=value lines, which it returns in order.</summary>
+    public static OrderedDictionary<string, string> Measure(OverheadSettings settings)
     {
-        // Quick: in-process (no generated project to build), a fixed short schedule, N up to 100; about a minute on
-        // two cores. Full: BenchmarkDotNet's own process-per-benchmark schedule, N=1000 included.
-        var job = quick
+        if (settings.Postgres is { } server)
+        {
+            // Through the environment, so that BenchmarkDotNet's benchmark processes (full mode) see it too.
+            Environment.SetEnvironmentVariable(BenchStorage.PostgresVariable, server);
+        }
+
+        var storages = BenchStorage.Available.ToArray();
+        if (settings.Table)
+        {
+            var summary = BenchmarkRunner.Run<SaveChangesOverheadBenchmarks>(Config(settings));
+            var plain = Statistics(summary, nameof(SaveChangesOverheadBenchmarks.Plain), 100, BenchStorage.File);
+            var efNotify = Statistics(summary, nameof(SaveChangesOverheadBenchmarks.WithEfNotify), 100, BenchStorage.File);
+            if (plain is { Median: > 0 } && efNotify is not null)
+            {
+                Console.WriteLine(string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"BenchmarkDotNet, N=100, SQLite file, one case after the other: plain median {plain.Median / 1000:0} us, EfNotify median {efNotify.Median / 1000:0} us, "
+                    + $"ratio of medians {efNotify.Median / plain.Median:0.00}, of means {efNotify.Mean / plain.Mean:0.00} (not the headline: see below)"));
+            }
+        }
+
+        var warmup = TimeSpan.FromSeconds(settings.Quick ? 1 : 3);
+        var measured = new List<InterleavedResult>();
+        Console.WriteLine();
+        foreach (var n in settings.Ns)
+        {
+            // The file last: it is the headline, measured when the process is as warm as it gets.
+            foreach (var storage in storages.OrderBy(s => s == BenchStorage.File))
+            {
+                var duration = TimeSpan.FromSeconds((settings.Quick ? 10 : 30) / (storage == BenchStorage.Memory ? 2.5 : 1));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"overhead: interleaving plain and EfNotify saves, {BenchStorage.Describe(storage)}, N={n}, for {duration.TotalSeconds:0} s ..."));
+                var result = InterleavedOverhead.Run(storage, n, warmup, duration);
+                foreach (var line in result.Describe())
+                {
+                    Console.WriteLine(line);
+                }
+
+                Console.WriteLine($"  per-save times: {result.WriteCsv(ArtifactsPath)}");
+
+                measured.Add(result);
+            }
+        }
+
+        Console.WriteLine();
+        var results = new OrderedDictionary<string, string>();
+        foreach (var result in measured.OrderBy(r => r.Storage == BenchStorage.File && r.N == 100).ThenBy(r => r.Storage == BenchStorage.File))
+        {
+            var key = $"overhead_ratio_n{result.N}" + (result.Storage == BenchStorage.File ? "" : "_" + result.Storage);
+            var (low, high) = result.BootstrapInterval();
+            results[key + "_ci95"] = Args.Format(low) + ".." + Args.Format(high);
+            results[key] = Args.Format(result.Ratio);
+        }
+
+        return results;
+    }
+
+    public static bool TryParse(string[] args, out OverheadSettings settings)
+    {
+        var quick = false;
+        var table = true;
+        int[]? ns = null;
+        var postgres = BenchStorage.PostgresServer;
+        for (var i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--quick":
+                    quick = true;
+                    break;
+                case "--no-table":
+                    table = false;
+                    break;
+                case "--postgres" when i + 1 < args.Length && args[i + 1].Length > 0:
+                    postgres = args[++i];
+                    break;
+                case "--n" when i + 1 < args.Length && TryParseList(args[i + 1], out var list):
+                    ns = list;
+                    i++;
+                    break;
+                default:
+                    settings = new OverheadSettings(quick, [], null, table);
+                    return false;
+            }
+        }
+
+        settings = new OverheadSettings(quick, ns ?? (quick ? [100] : [100, 1000]), postgres, table);
+        return true;
+    }
+
+    private static bool TryParseList(string text, out int[] values)
+    {
+        var parts = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        values = [.. parts.Select(p => int.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : 0).Distinct().Order()];
+        return values.Length > 0 && values.All(v => v > 0);
+    }
+
+    private static IConfig Config(OverheadSettings settings)
+    {
+        // Quick: in-process (no generated project to build), a fixed short schedule, N=1 and the interleaved N values.
+        // Full: BenchmarkDotNet's own process-per-benchmark schedule, every N.
+        var job = settings.Quick
             ? Job.Default
                 .WithToolchain(InProcessEmitToolchain.Instance)
                 .WithLaunchCount(1)
                 .WithWarmupCount(3)
-                .WithIterationCount(40)
+                .WithIterationCount(15)
                 .WithIterationTime(TimeInterval.FromMilliseconds(150))
+                .WithEvaluateOverhead(false) // nanoseconds of call overhead beside saves of milliseconds, and its iterations took a third of the time
                 .WithId("Quick")
             : Job.Default.WithId("Full");
 
         var config = ManualConfig.Create(DefaultConfig.Instance)
             .AddJob(job)
             .AddDiagnoser(MemoryDiagnoser.Default)
-            .WithArtifactsPath(Path.Combine(AppContext.BaseDirectory, "BenchmarkDotNet.Artifacts"));
-        if (quick)
+            .WithArtifactsPath(ArtifactsPath);
+        if (settings.Quick)
         {
-            config = config.AddFilter(new SimpleFilter(b => (int)b.Parameters["N"] is 1 or 100));
+            config = config.AddFilter(new SimpleFilter(b => (int)b.Parameters["N"] is var n && (n == 1 || settings.Ns.Contains(n))));
         }
 
         return config;
@@ -84,3 +169,6 @@ internal static class OverheadCommand
                                  && (string)r.BenchmarkCase.Parameters["Storage"] == storage)
             ?.ResultStatistics;
 }
+
+/// <summary>What <c>overhead</c> measures: the quick or full schedule, the N values of the interleaved figures, the PostgreSQL server (if any), and whether BenchmarkDotNet's table runs.</summary>
+internal sealed record OverheadSettings(bool Quick, int[] Ns, string? Postgres, bool Table);
