@@ -155,7 +155,8 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
                     // A leader reads the next claim while this one is on the wire; it is used only if every row here went out.
                     var excluded = new HashSet<long>(_recorder!.Unrecorded);
                     excluded.UnionWith(rows.Select(r => r.Id));
-                    _prefetch = InContextAsync((prefetchDb, prefetchToken) => ClaimAsync(prefetchDb, null, excluded, prefetchToken), token);
+                    // On a thread of its own: a provider such as SQLite's runs "async" queries synchronously.
+                    _prefetch = Task.Run(() => InContextAsync((prefetchDb, prefetchToken) => ClaimAsync(prefetchDb, null, excluded, prefetchToken), token), token);
                 }
 
                 LogClaimed(_logger, rows.Count, rows[0].Id, rows[^1].Id);
