@@ -49,7 +49,8 @@ internal static class BacklogCommand
         var plan = await ClaimPlanAsync(host, options);
         Console.WriteLine("claim query plan (EXPLAIN QUERY PLAN of the SQL EF generates for the claim's SELECT):");
         Console.WriteLine(plan);
-        var usesIndex = plan.Contains("IX_EfNotifyOutbox_Status", StringComparison.Ordinal);
+        var usesIndex = plan.Contains("USING INDEX IX_EfNotifyOutbox_Status", StringComparison.Ordinal)
+                        && !plan.Contains("TEMP B-TREE FOR ORDER BY", StringComparison.Ordinal);
 
         await using var subscriber = await LoadSubscriber.ConnectAsync(soketi.Options, LoadHost.Channels);
         GC.Collect();
@@ -144,13 +145,17 @@ internal static class BacklogCommand
         }
     }
 
-    /// <summary>The plan of the claim's SELECT, as the dispatcher builds it (OutboxStore.PendingQuery).</summary>
+    /// <summary>
+    /// The plan of the claim's SELECT, as the leading dispatcher builds it (OutboxStore.PendingQuery): a SQLite file has a
+    /// leader, whose claim skips the rows it published and has not yet recorded as delivered.
+    /// </summary>
     private static async Task<string> ClaimPlanAsync(LoadHost host, EfNotifyOptions options)
     {
         await using var scope = host.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<LoadContext>();
         var now = DateTime.UtcNow;
-        var sql = EfNotify.Dispatch.OutboxStore.PendingQuery(db, now, exclusive: false, options.ClaimBatchSize).ToQueryString();
+        long[] unrecorded = [1, 2, 3];
+        var sql = EfNotify.Dispatch.OutboxStore.PendingQuery(db, now, exclusive: true, options.ClaimBatchSize, unrecorded).ToQueryString();
 
         await using var connection = new SqliteConnection($"Data Source={host.DatabasePath}");
         await connection.OpenAsync();
