@@ -4,9 +4,10 @@ using EfNotify.Benchmarks.Overhead;
 namespace EfNotify.Benchmarks.Load;
 
 /// <summary>
-/// <c>all [--quick] [--postgres "&lt;connection string&gt;"]</c>: overhead, e2e, backlog and auth one after the other, then
-/// the headline figures together. The overhead on PostgreSQL is included when a server is given (the option or
-/// EFNOTIFY_TEST_POSTGRES).
+/// <c>all [--quick] [--postgres "&lt;connection string&gt;"]</c>: overhead, the peer comparison, e2e, backlog and auth one
+/// after the other, then the headline figures together. The overhead on PostgreSQL is included when a server is given
+/// (the option or EFNOTIFY_TEST_POSTGRES). The peer comparison is a project of its own (its Wolverine packages stay out of
+/// this one), run as a child process.
 /// </summary>
 internal static class AllCommand
 {
@@ -30,6 +31,7 @@ internal static class AllCommand
         var clock = Stopwatch.StartNew();
         OverheadCommand.TryParse(quick ? ["--quick"] : [], out var overheadSettings);
         var overhead = OverheadCommand.Measure(overheadSettings with { Postgres = postgres });
+        var peer = RunPeer(quick);
         var e2e = E2eCommand.RunAsync(quick, rate: 1000, seconds: quick ? 10 : 30).GetAwaiter().GetResult();
         var backlog = BacklogCommand.RunAsync(quick ? 100_000 : 1_000_000).GetAwaiter().GetResult();
         var auth = AuthCommand.RunAsync(quick).GetAwaiter().GetResult();
@@ -38,7 +40,7 @@ internal static class AllCommand
         var headline = new OrderedDictionary<string, string>
         {
             ["overhead_ratio_n100"] = overhead.GetValueOrDefault("overhead_ratio_n100", "not-measured"),
-            ["peer_overhead_ratio_n100"] = "not-measured",
+            ["peer_overhead_ratio_n100"] = peer,
             ["e2e_p50_ms"] = e2e["e2e_p50_ms"],
             ["e2e_p99_ms"] = e2e["e2e_p99_ms"],
             ["throughput_ratio"] = e2e["throughput_ratio"],
@@ -53,5 +55,41 @@ internal static class AllCommand
 
         Args.Print(headline);
         return 0;
+    }
+
+    /// <summary>Runs tests/EfNotify.Benchmarks.Peer, echoing its output, and returns its <c>peer_overhead_ratio_n100</c>.</summary>
+    private static string RunPeer(bool quick)
+    {
+        const string key = "peer_overhead_ratio_n100=";
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = Repository.Root(),
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in (string[])["run", "-c", "Release", "--project", "tests/EfNotify.Benchmarks.Peer", "--", .. quick ? ["--quick"] : Array.Empty<string>()])
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet could not be started");
+        string? ratio = null;
+        while (process.StandardOutput.ReadLine() is { } line)
+        {
+            Console.WriteLine(line);
+            if (line.StartsWith(key, StringComparison.Ordinal))
+            {
+                ratio = line[key.Length..];
+            }
+        }
+
+        process.WaitForExit();
+        if (process.ExitCode != 0 || ratio is null)
+        {
+            Console.Error.WriteLine($"all: the peer benchmark exited with {process.ExitCode} and no {key} line");
+            return "not-measured";
+        }
+
+        return ratio;
     }
 }
