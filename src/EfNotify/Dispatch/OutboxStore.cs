@@ -58,7 +58,11 @@ internal static class OutboxStore
         pending = exclusive
             ? excluded is { Count: > 0 } ? pending.Where(m => !excluded.Contains(m.Id)) : pending
             : pending.Where(m => m.LockedUntil == null || m.LockedUntil < now);
-        return pending.OrderBy(m => m.Id).Take(batchSize);
+        // Only what publishing needs: the status, lease, error and delivery columns are never read from a claimed row.
+        return pending.OrderBy(m => m.Id).Take(batchSize).Select(m => new OutboxMessage
+        {
+            Id = m.Id, CreatedAt = m.CreatedAt, Payload = m.Payload, Count = m.Count, Attempts = m.Attempts, NextAttemptAt = m.NextAttemptAt,
+        });
     }
 
     /// <summary>Records rows as accepted by the server; <c>owner</c> is <see langword="null"/> for the leader, which takes no leases.</summary>
