@@ -21,23 +21,8 @@ public sealed class CompetingDispatchersTests
     }
 
     [PostgresFact]
-    public async Task Three_dispatchers_on_postgresql_deliver_ten_thousand_notifications_exactly_once_in_per_channel_order_while_the_leader_stops()
-    {
-        if (SoketiServer.UnavailableReason is { } reason)
-        {
-            Assert.Fail($"soketi is needed: {reason}");
-        }
-
-        var connectionString = await PostgresServer.CreateDatabaseAsync();
-        try
-        {
-            await CompeteAsync(null, (_, o) => o.UseNpgsql(connectionString));
-        }
-        finally
-        {
-            await PostgresServer.DropDatabaseAsync(connectionString);
-        }
-    }
+    public Task Three_dispatchers_on_postgresql_deliver_ten_thousand_notifications_exactly_once_in_per_channel_order_while_the_leader_stops()
+        => PostgresServer.WithDatabaseAndSoketiAsync(connectionString => CompeteAsync(null, (_, o) => o.UseNpgsql(connectionString)));
 
     private static async Task CompeteAsync(string? databasePath, Action<IServiceProvider, DbContextOptionsBuilder>? database)
     {

@@ -22,23 +22,8 @@ public sealed class CrashTests
     }
 
     [PostgresFact]
-    public async Task Writers_killed_at_random_points_lose_no_committed_notification_on_postgresql()
-    {
-        if (SoketiServer.UnavailableReason is { } reason)
-        {
-            Assert.Fail($"soketi is needed: {reason}");
-        }
-
-        var connectionString = await PostgresServer.CreateDatabaseAsync();
-        try
-        {
-            await KilledWritersAsync(connectionString, (_, o) => o.UseNpgsql(connectionString));
-        }
-        finally
-        {
-            await PostgresServer.DropDatabaseAsync(connectionString);
-        }
-    }
+    public Task Writers_killed_at_random_points_lose_no_committed_notification_on_postgresql()
+        => PostgresServer.WithDatabaseAndSoketiAsync(connectionString => KilledWritersAsync(connectionString, (_, o) => o.UseNpgsql(connectionString)));
 
     private static async Task KilledWritersAsync(string database, Action<IServiceProvider, DbContextOptionsBuilder>? npgsql)
     {

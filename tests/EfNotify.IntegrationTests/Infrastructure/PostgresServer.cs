@@ -39,6 +39,28 @@ public static class PostgresServer
         return new NpgsqlConnectionStringBuilder(connectionString) { Database = name }.ConnectionString;
     }
 
+    /// <summary>
+    /// Runs <paramref name="test"/> against a database of its own, which is dropped afterwards. For tests that also need
+    /// soketi, which a [PostgresFact] does not check: fails (never skips) without it.
+    /// </summary>
+    public static async Task WithDatabaseAndSoketiAsync(Func<string, Task> test)
+    {
+        if (SoketiServer.UnavailableReason is { } reason)
+        {
+            Assert.Fail($"soketi is needed: {reason}");
+        }
+
+        var connectionString = await CreateDatabaseAsync();
+        try
+        {
+            await test(connectionString);
+        }
+        finally
+        {
+            await DropDatabaseAsync(connectionString);
+        }
+    }
+
     public static async Task DropDatabaseAsync(string connectionString)
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
