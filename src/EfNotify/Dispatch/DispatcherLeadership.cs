@@ -24,6 +24,7 @@ internal sealed class DispatcherLeadership(TimeProvider time) : IAsyncDisposable
     public bool IsExclusive => _connection is not null || _lockFile is not null;
 
     /// <summary>Acquires or confirms leadership.</summary>
+    /// <remarks>On a SQLite file whose folder this process may not write to, it claims under row leases instead.</remarks>
     /// <returns><see langword="false"/> when another instance leads; this one then publishes nothing.</returns>
     public async Task<bool> TryLeadAsync(DbContext db, CancellationToken cancellationToken)
     {
@@ -133,6 +134,12 @@ internal sealed class DispatcherLeadership(TimeProvider time) : IAsyncDisposable
         catch (IOException)
         {
             return false;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            // The folder is not writable for this process: claim under row leases, as without a lock.
+            _noFileLock = true;
+            return true;
         }
     }
 

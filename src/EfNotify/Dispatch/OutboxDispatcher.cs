@@ -121,7 +121,7 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
 
     /// <summary>Claims and publishes one batch of rows.</summary>
     /// <returns><see langword="true"/> when the claim was full, so more rows may be waiting.</returns>
-    internal Task<bool> DispatchOnceAsync(INotificationTransport transport, CancellationToken stoppingToken)
+    private Task<bool> DispatchOnceAsync(INotificationTransport transport, CancellationToken stoppingToken)
         => InContextAsync(
             async (db, token) =>
             {
