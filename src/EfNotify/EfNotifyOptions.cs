@@ -22,7 +22,11 @@ public sealed class EfNotifyOptions
     [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
     public TimeSpan PollingInterval { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>How long a claim holds rows before another instance may take them over. Default: 30 seconds.</summary>
+    /// <summary>
+    /// How long a claim holds rows before another instance may take them over, where instances claim under row leases:
+    /// databases other than PostgreSQL and SQLite files, whose dispatchers elect a leader that takes no leases.
+    /// Default: 30 seconds.
+    /// </summary>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
 
