@@ -124,20 +124,23 @@ internal sealed class DispatcherLeadership(TimeProvider time) : IAsyncDisposable
             return true;
         }
 
+        var lockPath = path + ".efnotify-lock";
         try
         {
             // FileShare.None is an exclusive advisory lock (flock on Unix, a share mode on Windows): held by one open
-            // handle at a time, across processes and within one, and released by the operating system when the process dies.
-            _lockFile = new FileStream(path + ".efnotify-lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None);
+            // handle at a time, across processes and within one, and released by the operating system when the process
+            // dies. Opened for reading, so an existing lock file works on a read-only file system too.
+            _lockFile = new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.Read, FileShare.None, 1, FileOptions.None);
             return true;
         }
-        catch (IOException)
+        catch (IOException) when (File.Exists(lockPath))
         {
-            return false;
+            return false; // it exists, so what failed is the lock: another instance holds it
         }
-        catch (UnauthorizedAccessException)
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
         {
-            // The folder is not writable for this process: claim under row leases, as without a lock.
+            // The file cannot be made or read here (a folder this process may not write to): claim under row leases, as
+            // without a lock, rather than stand by for ever.
             _noFileLock = true;
             return true;
         }
