@@ -43,21 +43,21 @@ internal sealed partial class DeliveryRecorder
         _writer = Task.Run(WriteLoopAsync);
     }
 
-    /// <summary>Rows accepted by the server and not yet recorded as delivered: a claim must not take them.</summary>
-    public IReadOnlyCollection<long> Unrecorded
+    /// <summary>
+    /// Rows accepted by the server and not yet recorded as delivered: a claim must not take them. Takes in the writes
+    /// committed since the last call, so call it right before a claim starts.
+    /// </summary>
+    public IReadOnlyCollection<long> Unrecorded()
     {
-        get
+        while (_recorded.TryDequeue(out var ids))
         {
-            while (_recorded.TryDequeue(out var ids))
+            foreach (var id in ids)
             {
-                foreach (var id in ids)
-                {
-                    _unrecorded.Remove(id);
-                }
+                _unrecorded.Remove(id);
             }
-
-            return _unrecorded;
         }
+
+        return _unrecorded;
     }
 
     /// <summary>Hands over rows the server accepted in full.</summary>

@@ -141,7 +141,7 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
                 else
                 {
                     await DiscardPrefetchAsync().ConfigureAwait(false);
-                    rows = await ClaimAsync(db, owner, owner is null ? _recorder!.Unrecorded : [], token).ConfigureAwait(false);
+                    rows = await ClaimAsync(db, owner, owner is null ? _recorder!.Unrecorded() : [], token).ConfigureAwait(false);
                 }
 
                 if (rows.Count == 0)
@@ -153,7 +153,7 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
                 if (owner is null && full)
                 {
                     // A leader reads the next claim while this one is on the wire; it is used only if every row here went out.
-                    var excluded = new HashSet<long>(_recorder!.Unrecorded);
+                    var excluded = new HashSet<long>(_recorder!.Unrecorded());
                     excluded.UnionWith(rows.Select(r => r.Id));
                     // On a thread of its own: a provider such as SQLite's runs "async" queries synchronously.
                     _prefetch = Task.Run(() => InContextAsync((prefetchDb, prefetchToken) => ClaimAsync(prefetchDb, null, excluded, prefetchToken), token), token);

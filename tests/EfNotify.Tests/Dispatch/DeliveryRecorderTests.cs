@@ -26,13 +26,13 @@ public class DeliveryRecorderTests
             _ => TimeSpan.Zero, TimeProvider.System, NullLogger.Instance);
 
         recorder.Accept([1, 2]);
-        Assert.Equal([1L, 2L], recorder.Unrecorded.Order());
+        Assert.Equal([1L, 2L], recorder.Unrecorded().Order());
 
         write.SetResult();
         await recorder.CompleteAsync().WaitAsync(Deadline);
 
         Assert.Equal([1L, 2L], written.SelectMany(w => w).Order());
-        Assert.Empty(recorder.Unrecorded);
+        Assert.Empty(recorder.Unrecorded());
     }
 
     [Fact]
@@ -76,13 +76,13 @@ public class DeliveryRecorderTests
 
         recorder.Accept([7]);
         await WaitUntilAsync(() => Volatile.Read(ref attempts) == 1);
-        Assert.Equal([7L], recorder.Unrecorded);
+        Assert.Equal([7L], recorder.Unrecorded());
 
         time.Advance(TimeSpan.FromSeconds(1));
         await WaitUntilAsync(() => Volatile.Read(ref attempts) == 2);
         await recorder.CompleteAsync().WaitAsync(Deadline);
 
-        Assert.Empty(recorder.Unrecorded);
+        Assert.Empty(recorder.Unrecorded());
     }
 
     [Fact]
