@@ -18,8 +18,9 @@ internal static class OutboxStore
         DbContext db, string? owner, DateTime now, TimeSpan lease, int batchSize, IReadOnlyCollection<long> excluded, CancellationToken cancellationToken)
     {
         var exclusive = owner is null;
-        var candidates = await PendingQuery(db, now, exclusive, batchSize, exclusive ? excluded : [])
-            .ToListAsync(cancellationToken).ConfigureAwait(false);
+        var candidates = exclusive && LeaderCommands.For(db) is { } commands
+            ? await commands.ClaimAsync(db, batchSize, excluded, cancellationToken).ConfigureAwait(false)
+            : await PendingQuery(db, now, exclusive, batchSize, exclusive ? excluded : []).ToListAsync(cancellationToken).ConfigureAwait(false);
 
         var due = candidates.TakeWhile(m => m.NextAttemptAt <= now).ToList();
         if (due.Count == 0 || exclusive)
@@ -50,7 +51,10 @@ internal static class OutboxStore
         return due.Where(m => ourIds.Contains(m.Id)).ToList();
     }
 
-    /// <summary>The claim's SELECT: the oldest pending rows not leased by another instance (served by the (Status, Id) index).</summary>
+    /// <summary>
+    /// The claim's SELECT through LINQ: the oldest pending rows not leased by another instance (served by the (Status, Id)
+    /// index). A leader on SQLite or PostgreSQL runs <see cref="LeaderCommands.ClaimSql"/> instead.
+    /// </summary>
     internal static IQueryable<OutboxMessage> PendingQuery(
         DbContext db, DateTime now, bool exclusive, int batchSize, IReadOnlyCollection<long>? excluded = null)
     {
@@ -69,6 +73,8 @@ internal static class OutboxStore
     public static Task<int> MarkDeliveredAsync(DbContext db, string? owner, IReadOnlyCollection<long> ids, DateTime now, CancellationToken cancellationToken)
         => ids.Count == 0
             ? Task.FromResult(0)
+            : owner is null && LeaderCommands.For(db) is { } commands
+            ? commands.MarkDeliveredAsync(db, ids, now, cancellationToken)
             : Held(db, owner, ids)
                 .ExecuteUpdateAsync(
                     s => s.SetProperty(m => m.Status, OutboxStatus.Delivered)

@@ -49,7 +49,7 @@ internal static class BacklogCommand
         await FillAsync(host.DatabasePath, rows);
         Console.WriteLine($"backlog: {rows} pending rows written in {fill.Elapsed.TotalSeconds:0.0} s; database {new FileInfo(host.DatabasePath).Length / 1048576.0:0} MB");
         var plan = await ClaimPlanAsync(host, options);
-        Console.WriteLine("claim query plan (EXPLAIN QUERY PLAN of the SQL EF generates for the claim's SELECT):");
+        Console.WriteLine("claim query plan (EXPLAIN QUERY PLAN of the leading dispatcher's claim):");
         Console.WriteLine(plan);
         var usesIndex = plan.Contains("USING INDEX IX_EfNotifyOutbox_Status", StringComparison.Ordinal)
                         && !plan.Contains("TEMP B-TREE FOR ORDER BY", StringComparison.Ordinal);
@@ -182,30 +182,16 @@ internal static class BacklogCommand
     {
         await using var scope = host.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<LoadContext>();
-        var now = DateTime.UtcNow;
-        long[] unrecorded = [1, 2, 3];
-        var sql = EfNotify.Dispatch.OutboxStore.PendingQuery(db, now, exclusive: true, options.ClaimBatchSize, unrecorded).ToQueryString();
+        // What a leader skips while deliveries wait to be recorded: a run of ids and a single one.
+        var commands = EfNotify.Dispatch.LeaderCommands.For(db)
+            ?? throw new InvalidOperationException("The leader's own claim SQL is not used on this provider.");
+        var sql = commands.ClaimSql(options.ClaimBatchSize, EfNotify.Dispatch.IdRanges.From([1, 2, 3, 4, 9]));
 
         await using var connection = new SqliteConnection($"Data Source={host.DatabasePath}");
         await connection.OpenAsync();
         await using var command = connection.CreateCommand();
-        var statement = new List<string>();
-        foreach (var line in sql.Split('\n'))
-        {
-            // ToQueryString declares parameters as ".param set @name value" lines before the statement.
-            if (line.StartsWith(".param set ", StringComparison.Ordinal))
-            {
-                var parts = line[".param set ".Length..].Split(' ', 2);
-                command.Parameters.AddWithValue(parts[0], parts[1].Trim().Trim('\''));
-            }
-            else
-            {
-                statement.Add(line);
-            }
-        }
-
-        command.CommandText = "EXPLAIN QUERY PLAN " + string.Join('\n', statement).Trim();
-        var plan = new List<string> { "  " + string.Join("\n  ", statement).Trim() };
+        command.CommandText = "EXPLAIN QUERY PLAN " + sql;
+        var plan = new List<string> { "  " + sql };
         await using var reader = await command.ExecuteReaderAsync();
         while (await reader.ReadAsync())
         {
