@@ -25,6 +25,7 @@ internal sealed partial class DeliveryRecorder
     private readonly HashSet<long> _unrecorded = [];
     private readonly Func<List<long>, CancellationToken, Task> _markDelivered;
     private readonly Func<int, TimeSpan> _backoff;
+    private readonly Func<ValueTask>? _idle;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly Task _writer;
@@ -34,10 +35,14 @@ internal sealed partial class DeliveryRecorder
     /// <param name="backoff">The delay after the given number of consecutive failed writes.</param>
     /// <param name="time">The clock of the backoff.</param>
     /// <param name="logger">Where failed writes are reported.</param>
-    public DeliveryRecorder(Func<List<long>, CancellationToken, Task> markDelivered, Func<int, TimeSpan> backoff, TimeProvider time, ILogger logger)
+    /// <param name="idle">Called when the recorder has nothing left to write after <see cref="ReleaseWhenIdle"/>: what the
+    /// writes hold (the dispatcher's context) can go.</param>
+    public DeliveryRecorder(
+        Func<List<long>, CancellationToken, Task> markDelivered, Func<int, TimeSpan> backoff, TimeProvider time, ILogger logger, Func<ValueTask>? idle = null)
     {
         _markDelivered = markDelivered;
         _backoff = backoff;
+        _idle = idle;
         _time = time;
         _logger = logger;
         _writer = Task.Run(WriteLoopAsync);
@@ -80,6 +85,9 @@ internal sealed partial class DeliveryRecorder
         }
     }
 
+    /// <summary>Asks for <c>idle</c> to be called once everything handed over so far is written, unless more arrives first.</summary>
+    public void ReleaseWhenIdle() => _accepted.Writer.TryWrite([]);
+
     /// <summary>Records what was handed over and stops; a write that keeps failing is given up after a few attempts.</summary>
     public Task CompleteAsync()
     {
@@ -94,37 +102,59 @@ internal sealed partial class DeliveryRecorder
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
             var ids = new List<long>();
+            var release = false;
             while (reader.TryRead(out var accepted))
             {
+                release |= accepted.Length == 0;
                 ids.AddRange(accepted);
             }
 
-            for (var failures = 0; ;)
+            if (ids.Count > 0)
+            {
+                await WriteAsync(ids).ConfigureAwait(false);
+            }
+
+            if (release && _idle is not null && !reader.TryPeek(out _))
             {
                 try
                 {
-                    // Not cancelled on shutdown: what the server accepted must be recorded, or it is published again.
-                    await _markDelivered(ids, CancellationToken.None).ConfigureAwait(false);
-                    LogRecorded(_logger, ids.Count);
-                    break;
+                    await _idle().ConfigureAwait(false);
                 }
-                catch (Exception exception)
+                catch (Exception exception) when (exception is not OutOfMemoryException)
                 {
-                    failures++;
-                    if (_stopping && failures >= AttemptsWhenStopping)
-                    {
-                        LogGaveUp(_logger, exception, ids.Count);
-                        break;
-                    }
-
-                    var delay = _backoff(failures);
-                    LogWriteFailed(_logger, exception, ids.Count, delay);
-                    await Task.Delay(delay, _time).ConfigureAwait(false);
+                    LogReleaseFailed(_logger, exception);
                 }
             }
-
-            _recorded.Enqueue(ids);
         }
+    }
+
+    private async Task WriteAsync(List<long> ids)
+    {
+        for (var failures = 0; ;)
+        {
+            try
+            {
+                // Not cancelled on shutdown: what the server accepted must be recorded, or it is published again.
+                await _markDelivered(ids, CancellationToken.None).ConfigureAwait(false);
+                LogRecorded(_logger, ids.Count);
+                break;
+            }
+            catch (Exception exception)
+            {
+                failures++;
+                if (_stopping && failures >= AttemptsWhenStopping)
+                {
+                    LogGaveUp(_logger, exception, ids.Count);
+                    break;
+                }
+
+                var delay = _backoff(failures);
+                LogWriteFailed(_logger, exception, ids.Count, delay);
+                await Task.Delay(delay, _time).ConfigureAwait(false);
+            }
+        }
+
+        _recorded.Enqueue(ids);
     }
 
     [LoggerMessage(EventId = 10, Level = LogLevel.Warning, Message = "Recording {Count} delivered outbox rows failed; retrying in {Delay}")]
@@ -132,6 +162,9 @@ internal sealed partial class DeliveryRecorder
 
     [LoggerMessage(EventId = 11, Level = LogLevel.Error, Message = "The dispatcher stopped before it could record {Count} delivered outbox rows; the next dispatcher publishes them again, with the same notification ids")]
     private static partial void LogGaveUp(ILogger logger, Exception exception, int count);
+
+    [LoggerMessage(EventId = 13, Level = LogLevel.Warning, Message = "Disposing the context of the delivery record failed")]
+    private static partial void LogReleaseFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = 12, Level = LogLevel.Debug, Message = "Recorded {Count} outbox rows as delivered")]
     private static partial void LogRecorded(ILogger logger, int count);

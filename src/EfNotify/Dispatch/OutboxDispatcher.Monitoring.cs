@@ -20,7 +20,7 @@ internal sealed partial class OutboxDispatcher<TContext>
         var now = _time.GetUtcNow().UtcDateTime;
         if (Monitor.IsBacklogDue(now, _options.BacklogRefreshInterval))
         {
-            Monitor.SetBacklog(await InContextAsync((db, token) => OutboxQueries.GetBacklogAsync(db, now, token), cancellationToken).ConfigureAwait(false));
+            Monitor.SetBacklog(await _loopContext.RunAsync((db, token) => OutboxQueries.GetBacklogAsync(db, now, token), cancellationToken).ConfigureAwait(false));
         }
 
         Monitor.IterationCompleted(now);

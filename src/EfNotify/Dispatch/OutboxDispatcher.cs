@@ -31,6 +31,9 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
     private readonly ResiliencePipeline _pipeline;
     private readonly string _owner = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
     private readonly DispatcherLeadership _leadership;
+    private readonly ContextSlot<TContext> _loopContext;
+    private readonly ContextSlot<TContext> _prefetchContext;
+    private readonly ContextSlot<TContext> _recorderContext;
     private DeliveryRecorder? _recorder;
     private Task<List<OutboxMessage>>? _prefetch;
     private DateTime _nextCleanup;
@@ -45,6 +48,9 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
         _logger = logger;
         _pipeline = BuildPipeline(_options, time, logger, Instrumentation);
         _leadership = new DispatcherLeadership(time);
+        _loopContext = new ContextSlot<TContext>(services);
+        _prefetchContext = new ContextSlot<TContext>(services);
+        _recorderContext = new ContextSlot<TContext>(services);
     }
 
 
@@ -63,7 +69,7 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
 
         LogStarted(_logger, typeof(TContext).Name, _owner);
         await using var leadership = _leadership.ConfigureAwait(false);
-        _recorder = new DeliveryRecorder(MarkDeliveredAsync, Backoff, _time, _logger);
+        _recorder = new DeliveryRecorder(MarkDeliveredAsync, Backoff, _time, _logger, _recorderContext.ReleaseAsync);
         try
         {
             await RunAsync(transport, stoppingToken).ConfigureAwait(false);
@@ -73,6 +79,8 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
             // Before the leadership goes: the next leader must not publish again what this one delivered.
             await DiscardPrefetchAsync().ConfigureAwait(false);
             await _recorder.CompleteAsync().ConfigureAwait(false);
+            await ReleaseContextsAsync().ConfigureAwait(false);
+            await _recorderContext.ReleaseAsync().ConfigureAwait(false);
         }
     }
 
@@ -93,6 +101,7 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
                     continue; // more rows are waiting
                 }
 
+                await ReleaseContextsAsync().ConfigureAwait(false);
                 await _signal.WaitAsync(_options.PollingInterval, _time, stoppingToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -105,6 +114,7 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
                 failures++;
                 var delay = Backoff(failures);
                 LogLoopFailed(_logger, exception, delay);
+                await ReleaseContextsAsync().ConfigureAwait(false);
                 try
                 {
                     await Task.Delay(delay, _time, stoppingToken).ConfigureAwait(false);
@@ -122,7 +132,7 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
     /// <summary>Claims and publishes one batch of rows.</summary>
     /// <returns><see langword="true"/> when the claim was full, so more rows may be waiting.</returns>
     private Task<bool> DispatchOnceAsync(INotificationTransport transport, CancellationToken stoppingToken)
-        => InContextAsync(
+        => _loopContext.RunAsync(
             async (db, token) =>
             {
                 if (!await _leadership.TryLeadAsync(db, token).ConfigureAwait(false))
@@ -156,7 +166,7 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
                     var excluded = new HashSet<long>(_recorder!.Unrecorded());
                     excluded.UnionWith(rows.Select(r => r.Id));
                     // On a thread of its own: a provider such as SQLite's runs "async" queries synchronously.
-                    _prefetch = Task.Run(() => InContextAsync((prefetchDb, prefetchToken) => ClaimAsync(prefetchDb, null, excluded, prefetchToken), token), token);
+                    _prefetch = Task.Run(() => _prefetchContext.RunAsync((prefetchDb, prefetchToken) => ClaimAsync(prefetchDb, null, excluded, prefetchToken), token), token);
                 }
 
                 LogClaimed(_logger, rows.Count, rows[0].Id, rows[^1].Id);
@@ -189,25 +199,16 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
         }
     }
 
-    /// <summary>Runs <paramref name="action"/> on a context of its own (from the application's registration).</summary>
-    private async Task<T> InContextAsync<T>(Func<DbContext, CancellationToken, Task<T>> action, CancellationToken cancellationToken)
+    /// <summary>
+    /// Lets go of the loop's and the prefetch's contexts when the loop goes idle or fails, and asks the recorder to let
+    /// go of its own once it has written what it holds: an idle dispatcher holds no context.
+    /// </summary>
+    private async Task ReleaseContextsAsync()
     {
-        var scope = _services.CreateAsyncScope();
-        await using (scope.ConfigureAwait(false))
-        {
-            var db = CreateContext(scope.ServiceProvider);
-            try
-            {
-                return await action(db, cancellationToken).ConfigureAwait(false);
-            }
-            finally
-            {
-                if (scope.ServiceProvider.GetService<TContext>() is null)
-                {
-                    await db.DisposeAsync().ConfigureAwait(false); // from the factory: ours to dispose
-                }
-            }
-        }
+        await DiscardPrefetchAsync().ConfigureAwait(false);
+        await _loopContext.ReleaseAsync().ConfigureAwait(false);
+        await _prefetchContext.ReleaseAsync().ConfigureAwait(false);
+        _recorder?.ReleaseWhenIdle();
     }
 
     /// <returns><see langword="false"/> when a row was left for later (a transient failure, or the host stopping).</returns>
@@ -486,7 +487,7 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
         // Once a minute, or as often as the retention asks (but at most once a second: deliveries are recorded apart
         // from publishing, so a row delivered a moment ago may not be marked yet).
         _nextCleanup = now + TimeSpan.FromTicks(Math.Clamp(_options.DeliveredRetention.Ticks, TimeSpan.TicksPerSecond, TimeSpan.TicksPerMinute));
-        var deleted = await InContextAsync(
+        var deleted = await _loopContext.RunAsync(
                 (db, token) => OutboxStore.DeleteDeliveredAsync(db, now - _options.DeliveredRetention, 1000, token), cancellationToken)
             .ConfigureAwait(false);
         if (deleted > 0)
@@ -497,14 +498,8 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
 
     /// <summary>The recorder's write: the leader's rows, delivered now.</summary>
     private Task<int> MarkDeliveredAsync(List<long> ids, CancellationToken cancellationToken)
-        => InContextAsync(
+        => _recorderContext.RunAsync(
             (db, token) => OutboxStore.MarkDeliveredAsync(db, owner: null, ids, _time.GetUtcNow().UtcDateTime, token), cancellationToken);
-
-    private static DbContext CreateContext(IServiceProvider services)
-        => services.GetService<TContext>()
-           ?? services.GetService<IDbContextFactory<TContext>>()?.CreateDbContext()
-           ?? throw new InvalidOperationException(
-               $"EfNotify: {typeof(TContext).Name} is not registered. Register it with AddDbContext, AddDbContextPool or AddDbContextFactory.");
 
     private TimeSpan Backoff(int attempts)
     {

@@ -111,6 +111,38 @@ public class DeliveryRecorderTests
         Assert.Throws<InvalidOperationException>(() => recorder.Accept([2])); // nothing may be handed over after the stop
     }
 
+    [Fact]
+    public async Task What_the_writes_hold_is_let_go_once_everything_handed_over_is_written_and_not_before()
+    {
+        var write = new TaskCompletionSource();
+        var writes = 0;
+        var released = 0;
+        var recorder = new DeliveryRecorder(
+            async (_, _) =>
+            {
+                await write.Task;
+                Interlocked.Increment(ref writes);
+            },
+            _ => TimeSpan.Zero, TimeProvider.System, NullLogger.Instance,
+            () =>
+            {
+                Assert.Equal(1, Volatile.Read(ref writes)); // only after the write it was asked behind
+                Interlocked.Increment(ref released);
+                return ValueTask.CompletedTask;
+            });
+
+        recorder.Accept([1, 2]);
+        recorder.ReleaseWhenIdle();
+        Assert.Equal(0, Volatile.Read(ref released));
+        write.SetResult();
+        await WaitUntilAsync(() => Volatile.Read(ref released) == 1);
+
+        recorder.Accept([3]); // busy again: written without a release nobody asked for
+        await recorder.CompleteAsync().WaitAsync(Deadline);
+        Assert.Equal(2, writes);
+        Assert.Equal(1, released);
+    }
+
     private static async Task WaitUntilAsync(Func<bool> condition)
     {
         using var deadline = new CancellationTokenSource(Deadline);
