@@ -130,6 +130,7 @@ internal static class E2eCommand
         // Phase 2: writers as fast as they can, each commit modifying objectsPerCommit objects: as many notifications,
         // to as many channels, in one outbox row. Only the events of this phase count (by their Seq), from the first
         // commit to the last of them received, so the drain of what was committed is in and nothing else is.
+        var throughputCost = Cost.Sample(soketi.ProcessId);
         var throughputStart = Stopwatch.GetTimestamp();
         var throughputBefore = subscriber.Received;
         var duplicatesBefore = duplicates;
@@ -139,6 +140,7 @@ internal static class E2eCommand
         var writeSeconds = Stopwatch.GetElapsedTime(throughputStart).TotalSeconds;
         var expected = throughputCommits * objectsPerCommit;
         var throughputComplete = await subscriber.WaitForAsync(throughputBefore + expected, TimeSpan.FromSeconds(10));
+        var throughputCostPerEvent = Cost.Sample(soketi.ProcessId).Since(throughputCost).PerEvent(subscriber.Received - throughputBefore);
         var phase = received.AsSpan((int)firstSeq, (int)expected);
         var throughputReceived = phase.Length - phase.Count(0L);
         var lastThroughputReceive = throughputReceived == 0 ? throughputStart : Max(phase);
@@ -157,8 +159,9 @@ internal static class E2eCommand
 
         // Phase 3: the transport alone, same client class and configuration, same requests in flight.
         subscriber.OnEvent = null;
-        var raw = await RawCeiling.MeasureAsync(host.CreatePusherClient(), subscriber, requests, TimeSpan.FromSeconds(quick ? 3 : 10));
-        var raw16 = quick ? double.NaN : await RawCeiling.MeasureAsync(host.CreatePusherClient(), subscriber, 16, TimeSpan.FromSeconds(5));
+        var (raw, rawCostPerEvent) = await RawCeiling.MeasureAsync(
+            host.CreatePusherClient(), subscriber, requests, TimeSpan.FromSeconds(quick ? 3 : 10), soketi.ProcessId);
+        var raw16 = quick ? double.NaN : (await RawCeiling.MeasureAsync(host.CreatePusherClient(), subscriber, 16, TimeSpan.FromSeconds(5), soketi.ProcessId)).EventsPerSecond;
 
         var table = new List<(string, string)>
         {
@@ -174,7 +177,9 @@ internal static class E2eCommand
             ("throughput: events/s offered (objects × commits/s)", $"{offered:0}"),
             ("throughput: events received of expected", $"{throughputReceived} of {expected}{(throughputComplete ? "" : " (incomplete)")}, {throughputDuplicates} duplicates"),
             ("throughput: events/s received (first commit → last event)", $"{sustained:0}"),
+            ("throughput: cost per event (commits and delivery)", throughputCostPerEvent),
             ($"raw ceiling, batches of 10, {requests} in flight", $"{raw:0} events/s"),
+            ("raw: cost per event", rawCostPerEvent),
             ("raw, batches of 10, 16 in flight", double.IsNaN(raw16) ? "not measured in quick mode" : $"{raw16:0} events/s"),
             ("load average (1, 5, 15 min) at the end", Measure.LoadAverage()),
             ("process peak RSS", $"{Measure.StatusMegabytes("VmHWM"):0} MB; soketi RSS {Measure.StatusMegabytes("VmRSS", soketi.ProcessId):0} MB"),

@@ -168,6 +168,21 @@ internal static class Measure
         return -1;
     }
 
+    /// <summary>The CPU time of a process so far (utime + stime of /proc/{id}/stat), or zero off Linux.</summary>
+    public static TimeSpan ProcessorTime(int processId)
+    {
+        var path = $"/proc/{processId}/stat";
+        if (!File.Exists(path))
+        {
+            return TimeSpan.Zero;
+        }
+
+        // After the command name in parentheses: state is field 3, utime and stime fields 14 and 15, in clock ticks (USER_HZ, 100 on Linux).
+        var fields = File.ReadAllText(path).Split(')')[^1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var ticks = long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture);
+        return TimeSpan.FromMilliseconds(ticks * 10);
+    }
+
     /// <summary>The 1, 5 and 15 minute load averages (/proc/loadavg), to print beside a figure; "n/a" off Linux.</summary>
     public static string LoadAverage()
         => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
@@ -185,4 +200,25 @@ internal static class Measure
             return false;
         }
     }
+}
+
+/// <summary>
+/// What a phase cost the machine: the CPU time of this process (EfNotify, the writers, the subscriber, the client) and of
+/// soketi, and the bytes this process allocated. Divided by the events of the phase it tells where a ratio comes from:
+/// on two cores, what one side spends more per event the other can deliver more.
+/// </summary>
+internal readonly record struct Cost(TimeSpan Own, TimeSpan Soketi, long Allocated)
+{
+    public static Cost Sample(int soketiProcessId)
+        => new(Process.GetCurrentProcess().TotalProcessorTime, Measure.ProcessorTime(soketiProcessId), GC.GetTotalAllocatedBytes());
+
+    public Cost Since(Cost earlier) => new(Own - earlier.Own, Soketi - earlier.Soketi, Allocated - earlier.Allocated);
+
+    /// <summary>CPU per event in µs (this process + soketi) and bytes allocated per event.</summary>
+    public string PerEvent(long events)
+        => events <= 0
+            ? "n/a"
+            : string.Create(
+                System.Globalization.CultureInfo.InvariantCulture,
+                $"{(Own + Soketi).TotalMicroseconds / events:0} µs CPU (this process {Own.TotalMicroseconds / events:0}, soketi {Soketi.TotalMicroseconds / events:0}), {Allocated / events:0} B allocated");
 }

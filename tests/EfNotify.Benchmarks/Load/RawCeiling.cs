@@ -9,7 +9,9 @@ namespace EfNotify.Benchmarks.Load;
 /// </summary>
 internal static class RawCeiling
 {
-    public static async Task<double> MeasureAsync(PusherClient client, LoadSubscriber subscriber, int requests, TimeSpan duration)
+    /// <returns>Events received per second, and what they cost per event (<see cref="Cost"/>).</returns>
+    public static async Task<(double EventsPerSecond, string CostPerEvent)> MeasureAsync(
+        PusherClient client, LoadSubscriber subscriber, int requests, TimeSpan duration, int soketiProcessId)
     {
         var channels = LoadHost.Channels.ToArray();
         var data = $"{{\"id\":\"{Guid.CreateVersion7()}\",\"entity\":\"LoadItem\",\"key\":1,\"action\":\"changed\",\"change\":\"modified\","
@@ -19,6 +21,7 @@ internal static class RawCeiling
         await SendAsync(client, channels, data, requests, TimeSpan.FromMilliseconds(500), subscriber);
 
         var before = subscriber.Received;
+        var cost = Cost.Sample(soketiProcessId);
         var clock = Stopwatch.StartNew();
         var sent = await SendAsync(client, channels, data, requests, duration, subscriber);
         if (!await subscriber.WaitForAsync(before + sent, TimeSpan.FromSeconds(5)))
@@ -26,7 +29,8 @@ internal static class RawCeiling
             Console.Error.WriteLine($"raw: {subscriber.Received - before} of {sent} events arrived");
         }
 
-        return (subscriber.Received - before) / clock.Elapsed.TotalSeconds;
+        var received = subscriber.Received - before;
+        return (received / clock.Elapsed.TotalSeconds, Cost.Sample(soketiProcessId).Since(cost).PerEvent(received));
     }
 
     private static async Task<long> SendAsync(PusherClient client, string[] channels, string data, int requests, TimeSpan duration, LoadSubscriber subscriber)
