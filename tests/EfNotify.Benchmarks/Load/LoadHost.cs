@@ -204,15 +204,15 @@ internal static class Measure
 
 /// <summary>
 /// What a phase cost the machine: the CPU time of this process (EfNotify, the writers, the subscriber, the client) and of
-/// soketi, and the bytes this process allocated. Divided by the events of the phase it tells where a ratio comes from:
+/// soketi, the bytes this process allocated and the time its garbage collections stopped it. Divided by the events of the phase it tells where a ratio comes from:
 /// on two cores, what one side spends more per event the other can deliver more.
 /// </summary>
-internal readonly record struct Cost(TimeSpan Own, TimeSpan Soketi, long Allocated)
+internal readonly record struct Cost(TimeSpan Own, TimeSpan Soketi, long Allocated, TimeSpan GcPauses)
 {
     public static Cost Sample(int soketiProcessId)
-        => new(Process.GetCurrentProcess().TotalProcessorTime, Measure.ProcessorTime(soketiProcessId), GC.GetTotalAllocatedBytes());
+        => new(Process.GetCurrentProcess().TotalProcessorTime, Measure.ProcessorTime(soketiProcessId), GC.GetTotalAllocatedBytes(), GC.GetTotalPauseDuration());
 
-    public Cost Since(Cost earlier) => new(Own - earlier.Own, Soketi - earlier.Soketi, Allocated - earlier.Allocated);
+    public Cost Since(Cost earlier) => new(Own - earlier.Own, Soketi - earlier.Soketi, Allocated - earlier.Allocated, GcPauses - earlier.GcPauses);
 
     /// <summary>CPU per event in µs (this process + soketi) and bytes allocated per event.</summary>
     public string PerEvent(long events)
@@ -220,5 +220,5 @@ internal readonly record struct Cost(TimeSpan Own, TimeSpan Soketi, long Allocat
             ? "n/a"
             : string.Create(
                 System.Globalization.CultureInfo.InvariantCulture,
-                $"{(Own + Soketi).TotalMicroseconds / events:0} µs CPU (this process {Own.TotalMicroseconds / events:0}, soketi {Soketi.TotalMicroseconds / events:0}), {Allocated / events:0} B allocated");
+                $"{(Own + Soketi).TotalMicroseconds / events:0} µs CPU (this process {Own.TotalMicroseconds / events:0}, soketi {Soketi.TotalMicroseconds / events:0}), {Allocated / events:0} B allocated, GC pauses {GcPauses.TotalMicroseconds / events:0.0} µs");
 }
