@@ -35,7 +35,7 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
     private readonly ContextSlot<TContext> _prefetchContext;
     private readonly ContextSlot<TContext> _recorderContext;
     private DeliveryRecorder? _recorder;
-    private Task<Claim>? _prefetch;
+    private Task<List<OutboxMessage>>? _prefetch;
     private DateTime _nextCleanup;
 
     public OutboxDispatcher(
@@ -142,19 +142,18 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
                 }
 
                 var owner = _leadership.IsExclusive ? null : _owner;
-                Claim claim;
+                List<OutboxMessage> rows;
                 if (owner is null && _prefetch is { } prefetch)
                 {
                     _prefetch = null;
-                    claim = await prefetch.ConfigureAwait(false);
+                    rows = await prefetch.ConfigureAwait(false);
                 }
                 else
                 {
                     await DiscardPrefetchAsync().ConfigureAwait(false);
-                    claim = Prepare(await ClaimAsync(db, owner, owner is null ? _recorder!.Unrecorded() : [], token).ConfigureAwait(false), transport);
+                    rows = await ClaimAsync(db, owner, owner is null ? _recorder!.Unrecorded() : [], token).ConfigureAwait(false);
                 }
 
-                var rows = claim.Rows;
                 if (rows.Count == 0)
                 {
                     return false;
@@ -166,18 +165,12 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
                     // A leader reads the next claim while this one is on the wire; it is used only if every row here went out.
                     var excluded = new HashSet<long>(_recorder!.Unrecorded());
                     excluded.UnionWith(rows.Select(r => r.Id));
-                    // On a thread of its own (a provider such as SQLite's runs "async" queries synchronously), and read
-                    // into events there too: the publishing path then goes from one request to the next.
-                    _prefetch = Task.Run(
-                        async () => Prepare(
-                            await _prefetchContext.RunAsync((prefetchDb, prefetchToken) => ClaimAsync(prefetchDb, null, excluded, prefetchToken), token)
-                                .ConfigureAwait(false),
-                            transport),
-                        token);
+                    // On a thread of its own: a provider such as SQLite's runs "async" queries synchronously.
+                    _prefetch = Task.Run(() => _prefetchContext.RunAsync((prefetchDb, prefetchToken) => ClaimAsync(prefetchDb, null, excluded, prefetchToken), token), token);
                 }
 
                 LogClaimed(_logger, rows.Count, rows[0].Id, rows[^1].Id);
-                if (!await PublishRowsAsync(db, owner, transport, claim, token).ConfigureAwait(false))
+                if (!await PublishRowsAsync(db, owner, transport, rows, token).ConfigureAwait(false))
                 {
                     await DiscardPrefetchAsync().ConfigureAwait(false); // its rows must not overtake a row that waits for a retry
                 }
@@ -218,8 +211,9 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
         _recorder?.ReleaseWhenIdle();
     }
 
-    /// <summary>Reads claimed rows into the events to publish, in order.</summary>
-    private Claim Prepare(List<OutboxMessage> rows, INotificationTransport transport)
+    /// <returns><see langword="false"/> when a row was left for later (a transient failure, or the host stopping).</returns>
+    private async Task<bool> PublishRowsAsync(
+        DbContext db, string? owner, INotificationTransport transport, List<OutboxMessage> rows, CancellationToken stoppingToken)
     {
         var states = new RowState[rows.Count];
         var items = new List<Item>(rows.Count);
@@ -228,15 +222,6 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
             states[r] = new RowState();
             Expand(rows[r], r, transport.MaxEventDataBytes, items, states[r]);
         }
-
-        return new Claim(rows, items, states);
-    }
-
-    /// <returns><see langword="false"/> when a row was left for later (a transient failure, or the host stopping).</returns>
-    private async Task<bool> PublishRowsAsync(
-        DbContext db, string? owner, INotificationTransport transport, Claim claim, CancellationToken stoppingToken)
-    {
-        var (rows, items, states) = claim;
 
         // A row is recorded as a whole, so a stop requested by the host is honoured only before a row's first
         // notification goes out: a row already partly published is finished, else its first notifications would be
@@ -581,9 +566,6 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
 
     [LoggerMessage(EventId = 9, Level = LogLevel.Debug, Message = "{Delivered} outbox rows delivered, {Postponed} postponed")]
     private static partial void LogRecorded(ILogger logger, int delivered, int postponed);
-
-    /// <summary>Claimed rows, their events in order and what becomes of each row.</summary>
-    private sealed record Claim(List<OutboxMessage> Rows, List<Item> Items, RowState[] States);
 
     /// <summary>Notification <c>Index</c> of claimed row <c>Row</c>.</summary>
     private sealed record Item(int Row, int Index, OutgoingEvent Event);
