@@ -95,6 +95,24 @@ public sealed class LeaderCommandsTests : IDisposable
     }
 
     [Fact]
+    public async Task A_status_stored_as_text_is_compared_and_written_as_text()
+    {
+        await using var db = new TextStatusContext(new DbContextOptionsBuilder<TextStatusContext>().UseSqlite(_connection).Options);
+        await db.Database.EnsureCreatedAsync();
+        var ids = Seed(db, 3);
+
+        var claimed = await OutboxStore.ClaimAsync(db, owner: null, Now, TimeSpan.FromSeconds(30), batchSize: 10, [ids[0]], CancellationToken.None);
+        await OutboxStore.MarkDeliveredAsync(db, owner: null, [ids[1]], Now, CancellationToken.None);
+
+        Assert.Equal([ids[1], ids[2]], claimed.Select(r => r.Id));
+        Assert.Equal(OutboxStatus.Delivered, db.Set<OutboxMessage>().AsNoTracking().Single(m => m.Id == ids[1]).Status);
+        await using var command = db.Database.GetDbConnection().CreateCommand();
+        command.CommandText = $"SELECT \"Status\" FROM \"EfNotifyOutbox\" WHERE \"Id\" = {ids[1]}";
+        await db.Database.OpenConnectionAsync();
+        Assert.Equal("Delivered", await command.ExecuteScalarAsync());
+    }
+
+    [Fact]
     public void Ids_become_ascending_runs()
     {
         Assert.Equal([(1L, 3L), (5L, 5L), (7L, 8L)], IdRanges.From([8, 2, 1, 3, 5, 7, 3]));
@@ -146,6 +164,15 @@ public sealed class LeaderCommandsTests : IDisposable
         db.SaveChanges();
         db.ChangeTracker.Clear();
         return rows.Select(r => r.Id).ToList();
+    }
+
+    private sealed class TextStatusContext(DbContextOptions<TextStatusContext> options) : DbContext(options)
+    {
+        protected override void OnModelCreating(ModelBuilder modelBuilder)
+        {
+            modelBuilder.AddEfNotifyOutbox();
+            modelBuilder.Entity<OutboxMessage>().Property(m => m.Status).HasConversion<string>();
+        }
     }
 
     private sealed class DefaultOutboxContext(DbContextOptions<DefaultOutboxContext> options) : DbContext(options)
