@@ -77,9 +77,8 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
         finally
         {
             // Before the leadership goes: the next leader must not publish again what this one delivered.
-            await DiscardPrefetchAsync().ConfigureAwait(false);
-            await _recorder.CompleteAsync().ConfigureAwait(false);
             await ReleaseContextsAsync().ConfigureAwait(false);
+            await _recorder.CompleteAsync().ConfigureAwait(false);
             await _recorderContext.ReleaseAsync().ConfigureAwait(false);
         }
     }
