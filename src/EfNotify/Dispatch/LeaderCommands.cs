@@ -57,10 +57,19 @@ internal sealed class LeaderCommands
             static c => Supports(c!) ? new LeaderCommands(c!.Model.FindEntityType(typeof(OutboxMessage))!, c.GetService<ISqlGenerationHelper>()) : null,
             context);
 
-    /// <summary>The claim's SELECT: the oldest pending rows, skipping <paramref name="excluded"/>.</summary>
-    public string ClaimSql(int batchSize, IReadOnlyList<(long First, long Last)> excluded)
+    /// <summary>
+    /// The claim's SELECT: the oldest pending rows, skipping <paramref name="excluded"/>, and after the id
+    /// <paramref name="after"/> when given (a condition of the index scan, which then starts past the rows already
+    /// published, where PostgreSQL still finds their dead entries until vacuum).
+    /// </summary>
+    public string ClaimSql(int batchSize, IReadOnlyList<(long First, long Last)> excluded, long? after = null)
     {
         var sql = new StringBuilder(_claimStart, _claimStart.Length + _claimEnd.Length + 64);
+        if (after is { } last)
+        {
+            sql.Append(" AND ").Append(_id).Append(" > ").Append(last.ToString(CultureInfo.InvariantCulture));
+        }
+
         if (excluded.Count > 0)
         {
             sql.Append(" AND ");
@@ -70,15 +79,15 @@ internal sealed class LeaderCommands
         return sql.Append(_claimEnd).Append(batchSize.ToString(CultureInfo.InvariantCulture)).ToString();
     }
 
-    /// <summary>Reads the oldest pending rows in id order, skipping <paramref name="excluded"/>.</summary>
+    /// <summary>Reads the oldest pending rows in id order, skipping <paramref name="excluded"/> and the ids up to <paramref name="after"/>.</summary>
     public async Task<List<OutboxMessage>> ClaimAsync(
-        DbContext db, int batchSize, IReadOnlyCollection<long> excluded, CancellationToken cancellationToken)
+        DbContext db, int batchSize, IReadOnlyCollection<long> excluded, long? after, CancellationToken cancellationToken)
     {
         var rows = new List<OutboxMessage>(batchSize);
         await db.Database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var command = CreateCommand(db, ClaimSql(batchSize, IdRanges.From(excluded)));
+            var command = CreateCommand(db, ClaimSql(batchSize, IdRanges.From(excluded), after));
             await using (command.ConfigureAwait(false))
             {
                 var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);

@@ -23,6 +23,9 @@ namespace EfNotify.Dispatch;
 internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
     where TContext : DbContext
 {
+    /// <summary>How long a leader's chain of prefetched claims continues after the last id before it reads from the first pending row again.</summary>
+    internal static readonly TimeSpan ClaimFromStartInterval = TimeSpan.FromSeconds(1);
+
     private readonly IServiceProvider _services;
     private readonly OutboxSignal _signal;
     private readonly TimeProvider _time;
@@ -36,6 +39,7 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
     private readonly ContextSlot<TContext> _recorderContext;
     private DeliveryRecorder? _recorder;
     private Task<List<OutboxMessage>>? _prefetch;
+    private DateTime _claimedFromStart;
     private DateTime _nextCleanup;
 
     public OutboxDispatcher(
@@ -150,6 +154,7 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
                 else
                 {
                     await DiscardPrefetchAsync().ConfigureAwait(false);
+                    _claimedFromStart = _time.GetUtcNow().UtcDateTime;
                     rows = await ClaimAsync(db, owner, owner is null ? _recorder!.Unrecorded() : [], token).ConfigureAwait(false);
                 }
 
@@ -162,10 +167,25 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
                 if (owner is null && full)
                 {
                     // A leader reads the next claim while this one is on the wire; it is used only if every row here went out.
-                    var excluded = new HashSet<long>(_recorder!.Unrecorded());
-                    excluded.UnionWith(rows.Select(r => r.Id));
+                    // It continues after this claim's last id: every pending row below it is in this claim or published
+                    // already. Once a second it starts from the first pending row again, skipping what awaits its record,
+                    // since on PostgreSQL a transaction can commit a row whose id is below rows already visible.
+                    var now = _time.GetUtcNow().UtcDateTime;
+                    long? after = rows[^1].Id;
+                    IReadOnlyCollection<long> excluded = [];
+                    if (now - _claimedFromStart >= ClaimFromStartInterval)
+                    {
+                        _claimedFromStart = now;
+                        after = null;
+                        var skipped = new HashSet<long>(_recorder!.Unrecorded());
+                        skipped.UnionWith(rows.Select(r => r.Id));
+                        excluded = skipped;
+                    }
+
                     // On a thread of its own: a provider such as SQLite's runs "async" queries synchronously.
-                    _prefetch = Task.Run(() => _prefetchContext.RunAsync((prefetchDb, prefetchToken) => ClaimAsync(prefetchDb, null, excluded, prefetchToken), token), token);
+                    _prefetch = Task.Run(
+                        () => _prefetchContext.RunAsync((prefetchDb, prefetchToken) => ClaimAsync(prefetchDb, null, excluded, prefetchToken, after), token),
+                        token);
                 }
 
                 LogClaimed(_logger, rows.Count, rows[0].Id, rows[^1].Id);
@@ -178,9 +198,10 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
             },
             stoppingToken);
 
-    private Task<List<OutboxMessage>> ClaimAsync(DbContext db, string? owner, IReadOnlyCollection<long> excluded, CancellationToken cancellationToken)
+    private Task<List<OutboxMessage>> ClaimAsync(
+        DbContext db, string? owner, IReadOnlyCollection<long> excluded, CancellationToken cancellationToken, long? after = null)
         => OutboxStore.ClaimAsync(
-            db, owner, _time.GetUtcNow().UtcDateTime, _options.LeaseDuration, _options.ClaimBatchSize, excluded, cancellationToken);
+            db, owner, _time.GetUtcNow().UtcDateTime, _options.LeaseDuration, _options.ClaimBatchSize, excluded, cancellationToken, after);
 
     private async Task DiscardPrefetchAsync()
     {

@@ -11,16 +11,19 @@ internal static class OutboxStore
     /// <para>
     /// <c>owner</c> is the instance claiming under row leases, or <see langword="null"/> when it leads
     /// (<see cref="DispatcherLeadership"/>): it is then the only one claiming, so the claim is a plain read, leases of
-    /// others are stale, and the <c>excluded</c> rows (published but not yet recorded as delivered) are skipped.
+    /// others are stale, and the <c>excluded</c> rows (published but not yet recorded as delivered) are skipped, as are
+    /// the rows up to <c>after</c> when the leader continues from its previous claim.
     /// </para>
     /// </summary>
     public static async Task<List<OutboxMessage>> ClaimAsync(
-        DbContext db, string? owner, DateTime now, TimeSpan lease, int batchSize, IReadOnlyCollection<long> excluded, CancellationToken cancellationToken)
+        DbContext db, string? owner, DateTime now, TimeSpan lease, int batchSize, IReadOnlyCollection<long> excluded, CancellationToken cancellationToken,
+        long? after = null)
     {
         var exclusive = owner is null;
+        after = exclusive ? after : null;
         var candidates = exclusive && LeaderCommands.For(db) is { } commands
-            ? await commands.ClaimAsync(db, batchSize, excluded, cancellationToken).ConfigureAwait(false)
-            : await PendingQuery(db, now, exclusive, batchSize, exclusive ? excluded : []).ToListAsync(cancellationToken).ConfigureAwait(false);
+            ? await commands.ClaimAsync(db, batchSize, excluded, after, cancellationToken).ConfigureAwait(false)
+            : await PendingQuery(db, now, exclusive, batchSize, exclusive ? excluded : [], after).ToListAsync(cancellationToken).ConfigureAwait(false);
 
         var due = candidates.TakeWhile(m => m.NextAttemptAt <= now).ToList();
         if (due.Count == 0 || exclusive)
@@ -56,9 +59,14 @@ internal static class OutboxStore
     /// index). A leader on SQLite or PostgreSQL runs <see cref="LeaderCommands.ClaimSql"/> instead.
     /// </summary>
     internal static IQueryable<OutboxMessage> PendingQuery(
-        DbContext db, DateTime now, bool exclusive, int batchSize, IReadOnlyCollection<long>? excluded = null)
+        DbContext db, DateTime now, bool exclusive, int batchSize, IReadOnlyCollection<long>? excluded = null, long? after = null)
     {
         var pending = db.Set<OutboxMessage>().AsNoTracking().Where(m => m.Status == OutboxStatus.Pending);
+        if (after is { } last)
+        {
+            pending = pending.Where(m => m.Id > last);
+        }
+
         pending = exclusive
             ? excluded is { Count: > 0 } ? pending.Where(m => !excluded.Contains(m.Id)) : pending
             : pending.Where(m => m.LockedUntil == null || m.LockedUntil < now);

@@ -19,7 +19,8 @@ internal static class BacklogCommand
 
     public static int Run(string[] args)
     {
-        if (!Args.TryParse(args, "backlog [--quick] [--rows N] [--claim N]", out var quick, out var options, "--rows", "--claim"))
+        const string usage = "backlog [--quick] [--rows N] [--claim N] [--postgres CONN]";
+        if (!Args.TakePostgres(ref args, usage) || !Args.TryParse(args, usage, out var quick, out var options, "--rows", "--claim"))
         {
             return 2;
         }
@@ -45,14 +46,16 @@ internal static class BacklogCommand
         var options = host.Services.GetRequiredService<IOptions<EfNotifyOptions>>().Value;
 
         var fill = Stopwatch.StartNew();
-        await FillAsync(host.DatabasePath, rows);
-        await SettleAsync(host.DatabasePath);
-        Console.WriteLine($"backlog: {rows} pending rows written in {fill.Elapsed.TotalSeconds:0.0} s, checkpointed and synced; database {new FileInfo(host.DatabasePath).Length / 1048576.0:0} MB");
+        await FillAsync(host, rows);
+        await SettleAsync(host);
+        Console.WriteLine($"backlog: {rows} pending rows written to the {LoadHost.StorageName} in {fill.Elapsed.TotalSeconds:0.0} s, checkpointed and synced"
+                          + (host.IsPostgres ? "" : $"; database {new FileInfo(host.DatabasePath).Length / 1048576.0:0} MB"));
         var plan = await ClaimPlanAsync(host, options);
-        Console.WriteLine("claim query plan (EXPLAIN QUERY PLAN of the leading dispatcher's claim):");
+        Console.WriteLine($"claim query plan ({(host.IsPostgres ? "EXPLAIN" : "EXPLAIN QUERY PLAN")} of the leading dispatcher's claim):");
         Console.WriteLine(plan);
-        var usesIndex = plan.Contains("USING INDEX IX_EfNotifyOutbox_Status", StringComparison.Ordinal)
-                        && !plan.Contains("TEMP B-TREE FOR ORDER BY", StringComparison.Ordinal);
+        var usesIndex = host.IsPostgres
+            ? plan.Contains("\"IX_EfNotifyOutbox_Status\"", StringComparison.Ordinal) && !plan.Contains("Sort", StringComparison.Ordinal)
+            : plan.Contains("USING INDEX IX_EfNotifyOutbox_Status", StringComparison.Ordinal) && !plan.Contains("TEMP B-TREE FOR ORDER BY", StringComparison.Ordinal);
 
         await using var subscriber = await LoadSubscriber.ConnectAsync(soketi.Options, LoadHost.Channels);
         // The raw ceiling before the drain and after it: the machine's pace drifts by several percent within a minute.
@@ -96,6 +99,7 @@ internal static class BacklogCommand
 
         Args.PrintTable("backlog", new List<(string, string)>
         {
+            ("database", LoadHost.StorageName),
             ("rows (one notification each)", $"{rows}"),
             ("received", $"{drained}{(complete ? "" : " (incomplete: nothing arrived for 15 s)")}"),
             ("drain", $"{drainSeconds:0.0} s = {drainRate:0} events/s (one request in flight, claims of {options.ClaimBatchSize})"),
@@ -135,7 +139,7 @@ internal static class BacklogCommand
         do
         {
             var jitBefore = System.Runtime.JitInfo.GetCompiledMethodCount();
-            await FillAsync(host.DatabasePath, rows);
+            await FillAsync(host, rows);
             await subscriber.WaitForAsync((rounds + 1L) * rows, TimeSpan.FromSeconds(15));
             compiled = System.Runtime.JitInfo.GetCompiledMethodCount() - jitBefore;
             rounds++;
@@ -151,10 +155,16 @@ internal static class BacklogCommand
     /// sync, or the drain (and the raw ceiling beside it) would pay for the fill's write-back (a raw ceiling measured
     /// right after the fill came out 15 % low).
     /// </summary>
-    private static async Task SettleAsync(string databasePath)
+    private static async Task SettleAsync(LoadHost host)
     {
-        await using (var connection = new SqliteConnection($"Data Source={databasePath};Pooling=False"))
+        if (host.IsPostgres)
         {
+            await using var db = new LoadContext(host.PlainOptions);
+            await db.Database.ExecuteSqlRawAsync("CHECKPOINT");
+        }
+        else
+        {
+            await using var connection = new SqliteConnection($"Data Source={host.DatabasePath};Pooling=False");
             await connection.OpenAsync();
             await using var command = connection.CreateCommand();
             command.CommandText = "PRAGMA wal_checkpoint(TRUNCATE)";
@@ -172,10 +182,9 @@ internal static class BacklogCommand
     /// Writes rows exactly as the interceptor does (the same serializer and the same INSERT), one notification per row,
     /// objects in turn, many rows per transaction so that filling a million takes seconds.
     /// </summary>
-    private static async Task FillAsync(string databasePath, int rows)
+    private static async Task FillAsync(LoadHost host, int rows)
     {
-        var options = new DbContextOptionsBuilder<LoadContext>().UseSqlite($"Data Source={databasePath}").Options;
-        await using var db = new LoadContext(options);
+        await using var db = new LoadContext(host.PlainOptions);
         var writer = OutboxWriter.Get(db);
         await db.Database.OpenConnectionAsync();
         var connection = db.Database.GetDbConnection();
@@ -218,15 +227,15 @@ internal static class BacklogCommand
             ?? throw new InvalidOperationException("The leader's own claim SQL is not used on this provider.");
         var sql = commands.ClaimSql(options.ClaimBatchSize, EfNotify.Dispatch.IdRanges.From([1, 2, 3, 4, 9]));
 
-        await using var connection = new SqliteConnection($"Data Source={host.DatabasePath}");
-        await connection.OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = "EXPLAIN QUERY PLAN " + sql;
+        await using var plain = new LoadContext(host.PlainOptions);
+        await plain.Database.OpenConnectionAsync();
+        await using var command = plain.Database.GetDbConnection().CreateCommand();
+        command.CommandText = (host.IsPostgres ? "EXPLAIN " : "EXPLAIN QUERY PLAN ") + sql;
         var plan = new List<string> { "  " + sql };
         await using var reader = await command.ExecuteReaderAsync();
         while (await reader.ReadAsync())
         {
-            plan.Add($"  -> {reader.GetString(3)}");
+            plan.Add($"  -> {reader.GetString(host.IsPostgres ? 0 : 3)}");
         }
 
         return string.Join('\n', plan);

@@ -28,8 +28,8 @@ internal static class E2eCommand
 
     public static int Run(string[] args)
     {
-        var usage = $"e2e [--quick] [--rate N] [--seconds N] [--requests N] [--busy-timeout-ms N|0] [--objects-per-commit K (1-{LoadHost.Objects}, default {DefaultObjectsPerCommit})]";
-        if (!Args.TryParse(args, usage, out var quick, out var options, "--rate", "--seconds", "--requests", "--busy-timeout-ms", "--objects-per-commit"))
+        var usage = $"e2e [--quick] [--rate N] [--seconds N] [--requests N] [--busy-timeout-ms N|0] [--objects-per-commit K (1-{LoadHost.Objects}, default {DefaultObjectsPerCommit})] [--postgres CONN]";
+        if (!Args.TakePostgres(ref args, usage) || !Args.TryParse(args, usage, out var quick, out var options, "--rate", "--seconds", "--requests", "--busy-timeout-ms", "--objects-per-commit"))
         {
             return 2;
         }
@@ -165,6 +165,7 @@ internal static class E2eCommand
 
         var table = new List<(string, string)>
         {
+            ("database", LoadHost.StorageName),
             ("warm-up (not recorded)", warmup),
             ("offered", $"{rate} commits/s for {seconds} s; achieved {total / offeredSeconds:0} commits/s"),
             ("commit delay (scheduled → SaveChanges returned)", $"p50 {Measure.Percentile(sortedCommit, 50):0.00} ms, p99 {Measure.Percentile(sortedCommit, 99):0.00} ms"),
@@ -343,6 +344,30 @@ internal static class E2eCommand
 /// <summary>Argument parsing and the output format shared by the load commands.</summary>
 internal static class Args
 {
+    /// <summary>
+    /// Takes <c>--postgres "&lt;connection string&gt;"</c> out of <paramref name="args"/>: the load tools then run on a
+    /// throwaway database of that server (<see cref="LoadHost.UsePostgres"/>). False when the option has no value.
+    /// </summary>
+    public static bool TakePostgres(ref string[] args, string usage)
+    {
+        var index = Array.IndexOf(args, "--postgres");
+        if (index < 0)
+        {
+            return true;
+        }
+
+        if (index + 1 >= args.Length || args[index + 1].Length == 0)
+        {
+            Console.Error.WriteLine($"usage: {usage}");
+            return false;
+        }
+
+        Environment.SetEnvironmentVariable(Overhead.BenchStorage.PostgresVariable, args[index + 1]);
+        LoadHost.UsePostgres = true;
+        args = [.. args[..index], .. args[(index + 2)..]];
+        return true;
+    }
+
     public static bool TryParse(string[] args, string usage, out bool quick, out Dictionary<string, int> values, params string[] valueNames)
     {
         quick = false;

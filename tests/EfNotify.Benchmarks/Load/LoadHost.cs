@@ -13,8 +13,9 @@ namespace EfNotify.Benchmarks.Load;
 
 /// <summary>
 /// An application host as a user would build it: <see cref="LoadContext"/> on a SQLite file (EF Core creates it in WAL
-/// mode), EfNotify with its hosted dispatcher and the Pusher transport pointed at a local soketi. Warnings and errors of
-/// EfNotify are printed, so a failing run says why.
+/// mode), or on a throwaway database of the PostgreSQL server in <see cref="Overhead.BenchStorage.PostgresVariable"/>
+/// when <see cref="UsePostgres"/> is set, EfNotify with its hosted dispatcher and the Pusher transport pointed at a
+/// local soketi. Warnings and errors of EfNotify are printed, so a failing run says why.
 /// </summary>
 internal sealed class LoadHost : IAsyncDisposable
 {
@@ -22,13 +23,26 @@ internal sealed class LoadHost : IAsyncDisposable
 
     private readonly string _directory;
     private readonly IHost _host;
+    private readonly Overhead.BenchStorage? _postgres;
     private bool _started;
 
-    private LoadHost(string directory, IHost host)
+    private LoadHost(string directory, IHost host, Overhead.BenchStorage? postgres, DbContextOptions<LoadContext> plainOptions)
     {
         _directory = directory;
         _host = host;
+        _postgres = postgres;
+        PlainOptions = plainOptions;
     }
+
+    /// <summary>Whether hosts are made on PostgreSQL (the server in <c>EFNOTIFY_TEST_POSTGRES</c>) instead of a SQLite file.</summary>
+    public static bool UsePostgres { get; set; }
+
+    public static string StorageName => UsePostgres ? "PostgreSQL" : "SQLite file";
+
+    public bool IsPostgres => _postgres is not null;
+
+    /// <summary>The database without EfNotify: for seeding and for writing rows as the interceptor does.</summary>
+    public DbContextOptions<LoadContext> PlainOptions { get; }
 
     public IServiceProvider Services => _host.Services;
 
@@ -68,10 +82,13 @@ internal sealed class LoadHost : IAsyncDisposable
                 o.Port = pusher.Port;
                 o.UseTls = pusher.UseTls;
             });
+        var postgres = UsePostgres ? Overhead.BenchStorage.Create(Overhead.BenchStorage.Postgres, directory, "load") : null;
+        DbContextOptionsBuilder Use(DbContextOptionsBuilder options)
+            => postgres is null ? options.UseSqlite($"Data Source={path}") : postgres.Use(options);
         builder.Services.AddDbContext<LoadContext>((sp, o) =>
         {
-            o.UseSqlite($"Data Source={path}").UseEfNotify(sp);
-            if (BusyTimeoutMs > 0)
+            Use(o).UseEfNotify(sp);
+            if (postgres is null && BusyTimeoutMs > 0)
             {
                 o.AddInterceptors(new BusyTimeoutInterceptor(BusyTimeoutMs));
             }
@@ -79,7 +96,7 @@ internal sealed class LoadHost : IAsyncDisposable
         var host = builder.Build();
 
         // Created and seeded by a plain context, so the seed writes no outbox rows.
-        var plain = new DbContextOptionsBuilder<LoadContext>().UseSqlite($"Data Source={path}").Options;
+        var plain = (DbContextOptions<LoadContext>)Use(new DbContextOptionsBuilder<LoadContext>()).Options;
         await using (var seed = new LoadContext(plain))
         {
             await seed.Database.EnsureCreatedAsync();
@@ -87,7 +104,7 @@ internal sealed class LoadHost : IAsyncDisposable
             await seed.SaveChangesAsync();
         }
 
-        return new LoadHost(directory, host);
+        return new LoadHost(directory, host, postgres, plain);
     }
 
     public async Task StartAsync()
@@ -107,6 +124,7 @@ internal sealed class LoadHost : IAsyncDisposable
 
         _host.Dispose();
         SqliteConnection.ClearAllPools();
+        _postgres?.Dispose();
         Directory.Delete(_directory, recursive: true);
     }
 }

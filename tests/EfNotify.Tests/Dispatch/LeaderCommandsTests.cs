@@ -39,6 +39,21 @@ public sealed class LeaderCommandsTests : IDisposable
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
+    public async Task A_claim_that_continues_after_an_id_reads_only_the_rows_above_it(bool renamed)
+    {
+        await using var db = Create(renamed);
+        var ids = Seed(db, 6);
+
+        var claimed = await OutboxStore.ClaimAsync(
+            db, owner: null, Now, TimeSpan.FromSeconds(30), batchSize: 2, [], CancellationToken.None, after: ids[2]);
+
+        Assert.Equal([ids[3], ids[4]], claimed.Select(r => r.Id));
+        Assert.Contains($" > {ids[2]}", LeaderCommands.For(db)!.ClaimSql(2, [], ids[2]), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
     public async Task The_claim_stops_at_a_row_that_waits_for_its_next_attempt(bool renamed)
     {
         await using var db = Create(renamed);
