@@ -58,7 +58,7 @@ internal static class OutboxStore
     /// The claim's SELECT through LINQ: the oldest pending rows not leased by another instance (served by the (Status, Id)
     /// index). A leader on SQLite or PostgreSQL runs <see cref="LeaderCommands.ClaimSql"/> instead.
     /// </summary>
-    internal static IQueryable<OutboxMessage> PendingQuery(
+    private static IQueryable<OutboxMessage> PendingQuery(
         DbContext db, DateTime now, bool exclusive, int batchSize, IReadOnlyCollection<long>? excluded = null, long? after = null)
     {
         var pending = db.Set<OutboxMessage>().AsNoTracking().Where(m => m.Status == OutboxStatus.Pending);
