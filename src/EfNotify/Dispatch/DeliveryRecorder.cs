@@ -163,9 +163,9 @@ internal sealed partial class DeliveryRecorder
     [LoggerMessage(EventId = 11, Level = LogLevel.Error, Message = "The dispatcher stopped before it could record {Count} delivered outbox rows; the next dispatcher publishes them again, with the same notification ids")]
     private static partial void LogGaveUp(ILogger logger, Exception exception, int count);
 
-    [LoggerMessage(EventId = 13, Level = LogLevel.Warning, Message = "Disposing the context of the delivery record failed")]
-    private static partial void LogReleaseFailed(ILogger logger, Exception exception);
-
     [LoggerMessage(EventId = 12, Level = LogLevel.Debug, Message = "Recorded {Count} outbox rows as delivered")]
     private static partial void LogRecorded(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 13, Level = LogLevel.Warning, Message = "Disposing the context of the delivery record failed")]
+    private static partial void LogReleaseFailed(ILogger logger, Exception exception);
 }

@@ -7,32 +7,14 @@ using Microsoft.Extensions.DependencyInjection;
 namespace EfNotify.IntegrationTests.Postgres;
 
 /// <summary>The outbox commits with the data on PostgreSQL too, including with a retrying execution strategy.</summary>
-public sealed class PostgresCaptureTests : IAsyncLifetime
+public sealed class PostgresCaptureTests : PostgresDatabaseTest
 {
-    private string _connectionString = "";
-
-    public async Task InitializeAsync()
-    {
-        if (PostgresServer.UnavailableReason is null || PostgresServer.IsCi)
-        {
-            _connectionString = await PostgresServer.CreateDatabaseAsync();
-        }
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (_connectionString.Length > 0)
-        {
-            await PostgresServer.DropDatabaseAsync(_connectionString);
-        }
-    }
-
     private ServiceProvider Services(bool retrying = false)
     {
         var services = new ServiceCollection().AddLogging();
         services.AddEfNotify<BoardContext>(o => o.DispatcherEnabled = false);
         services.AddDbContext<BoardContext>((sp, o) => o
-            .UseNpgsql(_connectionString, npgsql =>
+            .UseNpgsql(ConnectionString, npgsql =>
             {
                 if (retrying)
                 {

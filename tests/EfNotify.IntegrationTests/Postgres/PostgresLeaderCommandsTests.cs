@@ -8,26 +8,9 @@ namespace EfNotify.IntegrationTests.Postgres;
 /// The leading dispatcher's own claim and delivery record on PostgreSQL, with the outbox in a schema of its own and
 /// renamed columns: the rows and the values EF Core reads back are those of the LINQ queries.
 /// </summary>
-public sealed class PostgresLeaderCommandsTests : IAsyncLifetime
+public sealed class PostgresLeaderCommandsTests : PostgresDatabaseTest
 {
     private static readonly DateTime Now = new(2026, 12, 1, 12, 0, 0, DateTimeKind.Utc);
-    private string _connectionString = "";
-
-    public async Task InitializeAsync()
-    {
-        if (PostgresServer.UnavailableReason is null || PostgresServer.IsCi)
-        {
-            _connectionString = await PostgresServer.CreateDatabaseAsync();
-        }
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (_connectionString.Length > 0)
-        {
-            await PostgresServer.DropDatabaseAsync(_connectionString);
-        }
-    }
 
     [PostgresTheory]
     [InlineData(false)]
@@ -35,8 +18,8 @@ public sealed class PostgresLeaderCommandsTests : IAsyncLifetime
     public async Task A_leader_claims_skipping_what_awaits_its_record_and_records_deliveries(bool renamed)
     {
         await using var db = renamed
-            ? (DbContext)new RenamedContext(new DbContextOptionsBuilder<RenamedContext>().UseNpgsql(_connectionString).Options)
-            : new DefaultContext(new DbContextOptionsBuilder<DefaultContext>().UseNpgsql(_connectionString).Options);
+            ? (DbContext)new RenamedContext(new DbContextOptionsBuilder<RenamedContext>().UseNpgsql(ConnectionString).Options)
+            : new DefaultContext(new DbContextOptionsBuilder<DefaultContext>().UseNpgsql(ConnectionString).Options);
         await db.Database.EnsureCreatedAsync();
         var rows = Enumerable.Range(0, 10).Select(i => new OutboxMessage
         {
