@@ -1,12 +1,13 @@
 using EfNotify.Capture;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Metadata.Conventions.Infrastructure;
+using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace EfNotify;
 
-/// <summary>Adds EfNotify's convention and per-context unit of work to EF's internal service provider.</summary>
+/// <summary>Adds EfNotify's convention, per-context unit of work and savepoint naming to EF's internal service provider.</summary>
 internal sealed class EfNotifyOptionsExtension : IDbContextOptionsExtension
 {
     private DbContextOptionsExtensionInfo? _info;
@@ -18,6 +19,15 @@ internal sealed class EfNotifyOptionsExtension : IDbContextOptionsExtension
         new EntityFrameworkServicesBuilder(services).TryAdd<IConventionSetPlugin, NotifyConventionSetPlugin>();
         services.TryAddScoped<NotifyUnitOfWork>();
         services.AddScoped<IResettableService>(provider => provider.GetRequiredService<NotifyUnitOfWork>());
+
+        // Savepoint names reach EfNotify through EF's own transaction type; a provider with a transaction type of its
+        // own keeps it (savepoints are then told apart only while one is open at a time).
+        var transactions = services.FirstOrDefault(d => d.ServiceType == typeof(IRelationalTransactionFactory));
+        if (transactions?.ImplementationType == typeof(RelationalTransactionFactory))
+        {
+            services.Remove(transactions);
+            services.Add(ServiceDescriptor.Describe(typeof(IRelationalTransactionFactory), typeof(NamedSavepointTransactionFactory), transactions.Lifetime));
+        }
     }
 
     public void Validate(IDbContextOptions options)

@@ -1,5 +1,6 @@
 using EfNotify.Capture;
 using Microsoft.EntityFrameworkCore.Metadata;
+using Microsoft.EntityFrameworkCore.Storage;
 
 namespace Microsoft.EntityFrameworkCore;
 
@@ -59,6 +60,6 @@ public static class DbContextNotifyExtensions
                 $"EfNotify is not enabled on {context.GetType().Name}: call optionsBuilder.UseEfNotify(serviceProvider) where the context is configured.", exception);
         }
 
-        unitOfWork.Manual.Add((entity, entityType, action));
+        unitOfWork.Queue(entity, entityType, action, context.Database.CurrentTransaction?.GetDbTransaction());
     }
 }

@@ -1,130 +1,292 @@
 using System.Data.Common;
+using EfNotify.Diagnostics;
+using EfNotify.Dispatch;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.ChangeTracking.Internal;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Metadata;
+using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.EntityFrameworkCore.Update;
+using SystemTransaction = System.Transactions.Transaction;
 
 namespace EfNotify.Capture;
 
 /// <summary>
-/// The notifications of one DbContext's unit of work. It lives in the context's own (EF internal) service scope,
-/// so a shared or pooled interceptor keeps no per-save state of its own; EF resets it when a pooled context is returned.
+/// The notifications of one DbContext's unit of work, and every change of their fate: a save begins, ends or fails,
+/// a savepoint is made, rolled back to or released, a transaction commits or ends without a commit. It lives in the
+/// context's own (EF internal) service scope, so a shared or pooled interceptor keeps no per-save state of its own;
+/// EF resets it when a pooled context is returned.
 /// </summary>
+/// <remarks>
+/// A save inside a transaction captures into <see cref="_saving"/>, which joins <see cref="_pending"/> only when the save
+/// succeeded: whatever ends a save otherwise (a failure, a concurrency conflict, a cancellation, an interceptor throwing
+/// before EF began) leaves the transaction's notifications as they were. A savepoint remembers how far
+/// <see cref="_pending"/> and the queue had come; rolling back to it cuts both there.
+/// </remarks>
 internal sealed class NotifyUnitOfWork : IResettableService
 {
-    /// <summary>Resolved notifications of <see cref="PendingTransaction"/>, written when it commits.</summary>
-    public List<PendingNotification> Pending { get; } = [];
+    /// <summary>EF Core's own savepoint around each save inside a transaction.</summary>
+    private const string SaveSavepointName = "__EFSavePoint";
 
-    public DbTransaction? PendingTransaction { get; set; }
+    private readonly List<PendingNotification> _pending = [];
+    private readonly List<PendingNotification> _saving = [];
+    private readonly List<(IUpdateEntry Entry, ChangeKind Kind)> _deferred = [];
+    private readonly List<QueuedNotification> _queued = [];
+    private readonly List<(string? Name, int Pending, long Queued)> _savepoints = [];
+    private DbTransaction? _transaction;
+    private SaveKind _save;
+    private AutoTransactionBehavior? _restoreBehavior;
+    private long _queueSequence;
+    private int _queuedInSave;
+    private int _written = -1;
 
-    /// <summary>Entries of the save in progress whose keys the database generates: resolved once known.</summary>
-    public List<(IUpdateEntry Entry, ChangeKind Kind)> Deferred { get; } = [];
-
-    /// <summary>Notifications queued by <c>context.Notify(...)</c>, resolved at the next commit.</summary>
-    public List<(object? Entity, IEntityType EntityType, string Action)> Manual { get; } = [];
-
-    /// <summary>Where the save in progress (inside an explicit transaction) started appending to <see cref="Pending"/>.</summary>
-    public int SaveStart { get; set; } = -1;
-
-    /// <summary>The save in progress runs in a transaction SaveChanges opens itself.</summary>
-    public bool ImplicitSave { get; set; }
-
-    /// <summary>The save in progress runs in an ambient System.Transactions transaction.</summary>
-    public bool AmbientSave { get; set; }
-
-    /// <summary>The auto-transaction behaviour to restore after a save that EfNotify made transactional.</summary>
-    public AutoTransactionBehavior? RestoreBehavior { get; set; }
-
-    /// <summary>An outbox row was written in the transaction now committing: wake the dispatcher after the commit.</summary>
-    public bool Wrote { get; set; }
-
-    /// <summary>How many notifications the row of <see cref="Wrote"/> holds: counted as captured once the commit succeeded.</summary>
-    public int WrittenCount { get; set; }
-
-    public void Capture(IUpdateEntry entry, ChangeKind kind, NotifyModel model, CaptureContext context)
+    private enum SaveKind
     {
-        var config = model.Find(entry.EntityType);
-        if (config is null)
+        None,
+        Implicit,
+        InTransaction,
+        Direct,
+    }
+
+    /// <summary>
+    /// Queues a <c>context.Notify(...)</c>: it belongs to the next save, and stands or falls with it; without a save,
+    /// it joins the next commit.
+    /// </summary>
+    public void Queue(object? entity, IEntityType entityType, string action, DbTransaction? transaction)
+        => _queued.Add(new(entity, entityType, action, transaction, ++_queueSequence));
+
+    public void BeginSave(DbContext context, CaptureEnvironment environment)
+    {
+        SaveFailed(context); // if EF never ended the last save (an interceptor threw before it began), it failed
+
+        var model = NotifyModel.Get(context.Model);
+        if (model.IsEmpty && _queued.Count == 0)
         {
             return;
         }
 
-        var change = kind switch
+        _queuedInSave = _queued.Count;
+
+        var database = context.Database;
+        if (database.CurrentTransaction is { } transaction)
         {
-            ChangeKind.Added => NotifyChanges.Added,
-            ChangeKind.Modified => NotifyChanges.Modified,
-            _ => NotifyChanges.Deleted,
-        };
-
-        foreach (var notification in config.Notifications)
+            Join(transaction.GetDbTransaction());
+            _save = SaveKind.InTransaction;
+        }
+        else if (SystemTransaction.Current is not null)
         {
-            if ((notification.On & change) == 0
-                || (kind == ChangeKind.Modified && notification.WhenChanged.Length > 0 && !AnyModified(entry, notification.WhenChanged)))
+            // No EF transaction will commit: the row is written right after the save, on the same connection, enlisted
+            // in the ambient transaction.
+            _save = SaveKind.Direct;
+        }
+        else if (database.AutoTransactionBehavior == AutoTransactionBehavior.Never)
+        {
+            throw new InvalidOperationException(
+                $"EfNotify: SaveChanges on {context.GetType().Name} with Database.AutoTransactionBehavior = AutoTransactionBehavior.Never "
+                + "runs outside any transaction, so the outbox row could not commit atomically with the data. Save inside a transaction "
+                + "(Database.BeginTransaction, or a TransactionScope) or leave AutoTransactionBehavior at WhenNeeded or Always.");
+        }
+        else
+        {
+            _save = SaveKind.Implicit;
+            if (database.AutoTransactionBehavior == AutoTransactionBehavior.WhenNeeded)
             {
-                continue;
+                // A single-statement save opens no transaction; the outbox insert needs one to be atomic with the data.
+                _restoreBehavior = AutoTransactionBehavior.WhenNeeded;
+                database.AutoTransactionBehavior = AutoTransactionBehavior.Always;
             }
 
-            var values = notification.IncludeValues.Length == 0 ? null : ReadValues(entry, notification.IncludeValues);
-            if (notification.ListChannel is { } list)
+            return;
+        }
+
+        if (!model.IsEmpty)
+        {
+            if (context.ChangeTracker.AutoDetectChangesEnabled)
             {
-                Add(list, [], notification, entry, kind, values, context);
-                continue;
+                context.ChangeTracker.DetectChanges();
             }
 
-            if (ReadKey(entry, notification, original: false) is { } key)
-            {
-                Add(ChannelNames.ForObject(notification.TargetEntityName, key), key, notification, entry, kind, values, context);
-            }
-
-            // A dependent moved to another principal: the principal it left learns of it too.
-            if (notification.IsVia && kind == ChangeKind.Modified && AnyModified(entry, notification.KeyProperties)
-                && ReadKey(entry, notification, original: true) is { } oldKey)
-            {
-                Add(ChannelNames.ForObject(notification.TargetEntityName, oldKey), oldKey, notification, entry, kind, values, context);
-            }
+            ChangeCapture.Tracked(context, model, environment.Context(), _saving, _deferred);
         }
     }
 
-    public void CaptureManual(object? entity, IEntityType entityType, string action, DbContext dbContext, CaptureContext context)
+    /// <returns>What must be written outside an EF transaction now (ambient, or only queued notifications); else null.</returns>
+    public List<PendingNotification>? SaveSucceeded(DbContext context, CaptureEnvironment environment)
     {
-        var name = NotifyModel.GetChannelEntityName(entityType);
-        if (entity is null)
+        var save = _save;
+        _save = SaveKind.None;
+        _queuedInSave = 0;
+        if (save == SaveKind.Implicit)
         {
-            Pending.Add(new PendingNotification
+            RestoreBehavior(context);
+
+            // The queue is still there only if no transaction committed: the save had no changes of its own.
+            return _queued.Count > 0 ? ResolveQueued(context, environment.Context(), _saving) : null;
+        }
+
+        if (save == SaveKind.None)
+        {
+            return null;
+        }
+
+        var capture = environment.Context();
+        if (_deferred.Count > 0)
+        {
+            var model = NotifyModel.Get(context.Model);
+            foreach (var (entry, kind) in _deferred)
             {
-                Channel = ChannelNames.ForList(name), Action = action, EntityName = name, Key = [], Change = ChangeKind.Notified,
-                At = context.Now, By = context.UserName, SocketId = context.SocketId,
-            });
+                ChangeCapture.Entry(entry, kind, model, capture, _saving);
+            }
+
+            _deferred.Clear();
+        }
+
+        ResolveQueued(context, capture, _saving);
+        _queued.Clear();
+        if (save == SaveKind.Direct)
+        {
+            return _saving.Count > 0 ? _saving : null;
+        }
+
+        _pending.AddRange(_saving);
+        _saving.Clear();
+        return null;
+    }
+
+    /// <summary>
+    /// The save failed, was cancelled, hit a concurrency conflict or never began: none of its notifications stand, the
+    /// <c>Notify</c> calls it took included.
+    /// </summary>
+    public void SaveFailed(DbContext context)
+    {
+        RestoreBehavior(context);
+        _save = SaveKind.None;
+        _queued.RemoveRange(0, Math.Min(_queuedInSave, _queued.Count));
+        _queuedInSave = 0;
+        _saving.Clear();
+        _deferred.Clear();
+    }
+
+    /// <summary>Written outside an EF transaction: counted and signalled now, or when the ambient transaction commits.</summary>
+    public void WroteDirectly(int count, CaptureEnvironment environment)
+    {
+        _saving.Clear();
+        _queued.Clear();
+        if (SystemTransaction.Current is { } ambient)
+        {
+            ambient.TransactionCompleted += (_, e) =>
+            {
+                if (e.Transaction?.TransactionInformation.Status == System.Transactions.TransactionStatus.Committed)
+                {
+                    environment.Committed(count);
+                }
+            };
+        }
+        else
+        {
+            environment.Committed(count);
+        }
+    }
+
+    public void SavepointCreated(DbContext context, DbTransaction transaction, string? name)
+    {
+        Join(transaction);
+        _savepoints.Add((name ?? (IsSaving(context) ? SaveSavepointName : null), _pending.Count, _queueSequence));
+    }
+
+    /// <summary>Everything captured or queued after the savepoint was made is undone; later savepoints are gone.</summary>
+    public void RolledBackTo(DbTransaction transaction, string? name)
+    {
+        Join(transaction);
+        var index = FindSavepoint(name);
+        var (_, pending, queued) = _savepoints[index];
+        _pending.RemoveRange(pending, _pending.Count - pending);
+        _queued.RemoveAll(q => q.Sequence > queued);
+        _savepoints.RemoveRange(index + 1, _savepoints.Count - index - 1);
+    }
+
+    /// <summary>A released savepoint keeps what came after it; it and the savepoints after it are gone.</summary>
+    public void Released(DbTransaction transaction, string? name)
+    {
+        Join(transaction);
+        var index = FindSavepoint(name);
+        _savepoints.RemoveRange(index, _savepoints.Count - index);
+    }
+
+    /// <returns>The notifications to write in <paramref name="transaction"/> before it commits, or null for none.</returns>
+    public List<PendingNotification>? PrepareCommit(DbContext context, DbTransaction transaction, CaptureEnvironment environment)
+    {
+        if (_save != SaveKind.None && !IsSaving(context))
+        {
+            SaveFailed(context); // a save EF never ended: an interceptor threw before it began
+        }
+
+        Join(transaction);
+        var capture = environment.Context();
+        if (_save == SaveKind.Implicit)
+        {
+            // The save's own transaction: the commands have run, keys are known, entry states are intact.
+            _pending.Clear();
+            ChangeCapture.Tracked(context, NotifyModel.Get(context.Model), capture, _pending, deferred: null);
+        }
+
+        ResolveQueued(context, capture, _pending);
+        return _pending.Count > 0 ? _pending : null;
+    }
+
+    public void Wrote(int count)
+    {
+        _pending.Clear();
+        _written = count;
+    }
+
+    public void Committed(CaptureEnvironment environment)
+    {
+        if (_written >= 0)
+        {
+            environment.Committed(_written);
+        }
+
+        _queued.Clear();
+        End();
+    }
+
+    /// <summary><paramref name="transaction"/> rolled back or failed: none of its notifications stand.</summary>
+    public void Discard(DbContext context, DbTransaction transaction)
+    {
+        _written = -1;
+        if (_save == SaveKind.Implicit && IsSaving(context))
+        {
+            _pending.Clear(); // the save's own transaction: the save fails next
             return;
         }
 
-        var entry = dbContext.Entry(entity).GetInfrastructure();
-        var keyProperties = entityType.FindPrimaryKey()!.Properties;
-        var key = new object?[keyProperties.Count];
-        for (var i = 0; i < key.Length; i++)
-        {
-            key[i] = ToStore(keyProperties[i], entry.GetCurrentValue(keyProperties[i]));
-        }
+        Join(transaction);
+        _queued.RemoveAll(q => ReferenceEquals(q.Transaction, transaction));
+        End();
+    }
 
-        Pending.Add(new PendingNotification
+    /// <summary>A failed commit or rollback ends the transaction; a failed savepoint operation leaves it as it was.</summary>
+    public void Failed(DbContext context, DbTransaction transaction, string action)
+    {
+        if (action is "Commit" or "Rollback")
         {
-            Channel = ChannelNames.ForObject(name, key), Action = action, EntityName = name, Key = key, Change = ChangeKind.Notified,
-            At = context.Now, By = context.UserName, SocketId = context.SocketId,
-        });
+            Discard(context, transaction);
+        }
     }
 
     public void ResetState()
     {
-        Pending.Clear();
-        PendingTransaction = null;
-        Deferred.Clear();
-        Manual.Clear();
-        SaveStart = -1;
-        ImplicitSave = false;
-        AmbientSave = false;
-        RestoreBehavior = null;
-        Wrote = false;
-        WrittenCount = 0;
+        _pending.Clear();
+        _saving.Clear();
+        _deferred.Clear();
+        _queued.Clear();
+        _savepoints.Clear();
+        _transaction = null;
+        _save = SaveKind.None;
+        _restoreBehavior = null;
+        _queuedInSave = 0;
+        _written = -1;
     }
 
     public Task ResetStateAsync(CancellationToken cancellationToken = default)
@@ -133,114 +295,66 @@ internal sealed class NotifyUnitOfWork : IResettableService
         return Task.CompletedTask;
     }
 
-    public static bool HasTemporaryKey(IUpdateEntry entry, NotifyModel model)
+    private static bool IsSaving(DbContext context) => context.GetService<IStateManager>().SavingChanges;
+
+    /// <summary>
+    /// What was pending belongs to <paramref name="transaction"/> from now on. Another transaction that still held
+    /// notifications ended without a commit EF reported (it was disposed): they are dropped.
+    /// </summary>
+    private void Join(DbTransaction transaction)
     {
-        var config = model.Find(entry.EntityType);
-        if (config is null)
+        if (_transaction is { } previous && !ReferenceEquals(previous, transaction))
         {
-            return false;
+            _queued.RemoveAll(q => ReferenceEquals(q.Transaction, previous));
+            End();
         }
 
-        foreach (var notification in config.Notifications)
-        {
-            foreach (var property in notification.KeyProperties)
-            {
-                if (entry.HasTemporaryValue(property))
-                {
-                    return true;
-                }
-            }
-
-            if (notification.IsVia)
-            {
-                foreach (var property in entry.EntityType.FindPrimaryKey()!.Properties)
-                {
-                    if (entry.HasTemporaryValue(property))
-                    {
-                        return true;
-                    }
-                }
-            }
-        }
-
-        return false;
+        _transaction = transaction;
     }
 
-    private void Add(string channel, object?[] key, CompiledNotification notification, IUpdateEntry entry, ChangeKind kind,
-        KeyValuePair<string, object?>[]? values, CaptureContext context)
+    private void End()
     {
-        object?[]? sourceKey = null;
-        if (notification.IsVia)
+        _pending.Clear();
+        _savepoints.Clear();
+        _transaction = null;
+        _written = -1;
+    }
+
+    private int FindSavepoint(string? name)
+    {
+        for (var i = _savepoints.Count - 1; i >= 0; i--)
         {
-            var ownKey = entry.EntityType.FindPrimaryKey()!.Properties;
-            sourceKey = new object?[ownKey.Count];
-            for (var i = 0; i < sourceKey.Length; i++)
+            if (name is not null ? _savepoints[i].Name == name : _savepoints.Count == 1)
             {
-                sourceKey[i] = ToStore(ownKey[i], entry.GetCurrentValue(ownKey[i]));
+                return i;
             }
         }
 
-        Pending.Add(new PendingNotification
-        {
-            Channel = channel,
-            Action = notification.Action,
-            EntityName = notification.ListChannel is null ? notification.TargetEntityName : NotifyModel.GetChannelEntityName(entry.EntityType),
-            Key = key,
-            Change = kind,
-            At = context.Now,
-            By = context.UserName,
-            SocketId = context.SocketId,
-            SourceEntityName = notification.IsVia ? NotifyModel.GetChannelEntityName(entry.EntityType) : null,
-            SourceKey = sourceKey,
-            Values = values,
-        });
+        throw new InvalidOperationException(name is null
+            ? "EfNotify cannot tell which savepoint was rolled back to or released: this database provider's transactions do not name "
+              + "their savepoints to EfNotify. Call UseEfNotify after the provider's Use… call, or use one savepoint at a time."
+            : $"EfNotify: the savepoint '{name}' was not created through EF Core in this transaction, so EfNotify cannot tell which "
+              + "notifications it undoes. Create savepoints with Database.CurrentTransaction.CreateSavepoint.");
     }
 
-    private static object?[]? ReadKey(IUpdateEntry entry, CompiledNotification notification, bool original)
+    private List<PendingNotification> ResolveQueued(DbContext context, CaptureContext capture, List<PendingNotification> target)
     {
-        var properties = notification.KeyProperties;
-        var key = new object?[properties.Length];
-        for (var i = 0; i < key.Length; i++)
+        foreach (var queued in _queued)
         {
-            var value = original ? entry.GetOriginalValue(properties[i]) : entry.GetCurrentValue(properties[i]);
-            if (value is null)
-            {
-                return null; // an optional relationship with no principal: nobody to notify
-            }
-
-            key[i] = notification.KeyConverters[i] is { } converter ? converter.ConvertToProvider(value) : value;
+            target.Add(ChangeCapture.Queued(context, queued.Entity, queued.EntityType, queued.Action, capture));
         }
 
-        return key;
+        return target;
     }
 
-    private static object? ToStore(IProperty property, object? value)
-        => value is not null && property.GetTypeMapping().Converter is { } converter ? converter.ConvertToProvider(value) : value;
-
-    private static bool AnyModified(IUpdateEntry entry, IProperty[] properties)
+    private void RestoreBehavior(DbContext context)
     {
-        foreach (var property in properties)
+        if (_restoreBehavior is { } behavior)
         {
-            if (entry.IsModified(property))
-            {
-                return true;
-            }
+            context.Database.AutoTransactionBehavior = behavior;
+            _restoreBehavior = null;
         }
-
-        return false;
     }
 
-    private static KeyValuePair<string, object?>[] ReadValues(IUpdateEntry entry, IProperty[] properties)
-    {
-        var values = new KeyValuePair<string, object?>[properties.Length];
-        for (var i = 0; i < values.Length; i++)
-        {
-            values[i] = new(properties[i].Name, entry.GetCurrentValue(properties[i]));
-        }
-
-        return values;
-    }
+    private sealed record QueuedNotification(object? Entity, IEntityType EntityType, string Action, DbTransaction? Transaction, long Sequence);
 }
-
-/// <summary>What every notification of one capture shares: the time and the notifier.</summary>
-internal readonly record struct CaptureContext(DateTimeOffset Now, string? UserName, string? SocketId);

@@ -18,7 +18,9 @@ public sealed class ShopFixture : IDisposable
     private readonly string _connectionString;
     private readonly string? _file;
 
-    public ShopFixture(bool inMemory = false, string registration = "context", Action<IServiceCollection>? configure = null)
+    public ShopFixture(
+        bool inMemory = false, string registration = "context", Action<IServiceCollection>? configure = null,
+        Action<DbContextOptionsBuilder>? options = null)
     {
         if (inMemory)
         {
@@ -40,13 +42,13 @@ public sealed class ShopFixture : IDisposable
         switch (registration)
         {
             case "pool":
-                services.AddDbContextPool<ShopContext>((sp, o) => Configure(o).UseEfNotify(sp));
+                services.AddDbContextPool<ShopContext>((sp, o) => Configure(o, sp, options));
                 break;
             case "factory":
-                services.AddDbContextFactory<ShopContext>((sp, o) => Configure(o).UseEfNotify(sp));
+                services.AddDbContextFactory<ShopContext>((sp, o) => Configure(o, sp, options));
                 break;
             default:
-                services.AddDbContext<ShopContext>((sp, o) => Configure(o).UseEfNotify(sp));
+                services.AddDbContext<ShopContext>((sp, o) => Configure(o, sp, options));
                 break;
         }
 
@@ -96,6 +98,13 @@ public sealed class ShopFixture : IDisposable
 
     private DbContextOptionsBuilder<ShopContext> Configure(DbContextOptionsBuilder<ShopContext> options)
         => _memory is not null ? options.UseSqlite(_memory) : options.UseSqlite(_connectionString);
+
+    /// <summary>The provider, EfNotify, then what the test adds (another interceptor, say).</summary>
+    private void Configure(DbContextOptionsBuilder builder, IServiceProvider services, Action<DbContextOptionsBuilder>? options)
+    {
+        Configure(builder).UseEfNotify(services);
+        options?.Invoke(builder);
+    }
 
     private DbContextOptionsBuilder Configure(DbContextOptionsBuilder options)
         => _memory is not null ? options.UseSqlite(_memory) : options.UseSqlite(_connectionString);

@@ -1,0 +1,123 @@
+using System.Data.Common;
+using EfNotify.Diagnostics;
+using EfNotify.Outbox;
+using Microsoft.EntityFrameworkCore;
+
+namespace EfNotify.Capture;
+
+/// <summary>
+/// Writes a unit of work's notifications as outbox rows with ADO.NET: before a transaction commits, on its own
+/// connection and transaction, or right after a save that no EF transaction commits (ambient, or only queued
+/// notifications), on the context's connection.
+/// </summary>
+internal static class OutboxRows
+{
+    public static void WriteBeforeCommit(DbContext? context, DbTransaction transaction, CaptureEnvironment environment)
+    {
+        if (context is not null && EfNotifyInterceptor.UnitOfWork(context) is var unitOfWork
+            && unitOfWork.PrepareCommit(context, transaction, environment) is { } pending)
+        {
+            unitOfWork.Wrote(Write(context, transaction.Connection!, transaction, pending, environment.Time));
+        }
+    }
+
+    public static async Task WriteBeforeCommitAsync(
+        DbContext? context, DbTransaction transaction, CaptureEnvironment environment, CancellationToken cancellationToken)
+    {
+        if (context is not null && EfNotifyInterceptor.UnitOfWork(context) is var unitOfWork
+            && unitOfWork.PrepareCommit(context, transaction, environment) is { } pending)
+        {
+            unitOfWork.Wrote(await WriteAsync(context, transaction.Connection!, transaction, pending, environment.Time, cancellationToken).ConfigureAwait(false));
+        }
+    }
+
+    public static void WriteAfterSave(DbContext context, NotifyUnitOfWork unitOfWork, CaptureEnvironment environment)
+    {
+        if (unitOfWork.SaveSucceeded(context, environment) is not { } pending)
+        {
+            return;
+        }
+
+        context.Database.OpenConnection();
+        try
+        {
+            unitOfWork.WroteDirectly(Write(context, context.Database.GetDbConnection(), null, pending, environment.Time), environment);
+        }
+        finally
+        {
+            context.Database.CloseConnection();
+        }
+    }
+
+    public static async Task WriteAfterSaveAsync(
+        DbContext context, NotifyUnitOfWork unitOfWork, CaptureEnvironment environment, CancellationToken cancellationToken)
+    {
+        if (unitOfWork.SaveSucceeded(context, environment) is not { } pending)
+        {
+            return;
+        }
+
+        await context.Database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var written = await WriteAsync(context, context.Database.GetDbConnection(), null, pending, environment.Time, cancellationToken).ConfigureAwait(false);
+            unitOfWork.WroteDirectly(written, environment);
+        }
+        finally
+        {
+            await context.Database.CloseConnectionAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Writes the notifications as outbox rows on the given connection; returns how many.</summary>
+    private static int Write(DbContext context, DbConnection connection, DbTransaction? transaction, List<PendingNotification> pending, TimeProvider time)
+    {
+        using var activity = EfNotifyInstrumentation.StartCapture();
+        try
+        {
+            var writer = OutboxWriter.Get(context);
+            var now = time.GetUtcNow().UtcDateTime;
+            var written = 0;
+            foreach (var (payload, count) in NotificationSerializer.Serialize(pending, time))
+            {
+                writer.Write(connection, transaction, now, payload, count);
+                written += count;
+            }
+
+            EfNotifyInstrumentation.CaptureWritten(activity, written);
+            return written;
+        }
+        catch (Exception exception)
+        {
+            EfNotifyInstrumentation.Failed(activity, exception);
+            throw;
+        }
+    }
+
+    /// <inheritdoc cref="Write"/>
+    private static async Task<int> WriteAsync(
+        DbContext context, DbConnection connection, DbTransaction? transaction, List<PendingNotification> pending, TimeProvider time,
+        CancellationToken cancellationToken)
+    {
+        using var activity = EfNotifyInstrumentation.StartCapture();
+        try
+        {
+            var writer = OutboxWriter.Get(context);
+            var now = time.GetUtcNow().UtcDateTime;
+            var written = 0;
+            foreach (var (payload, count) in NotificationSerializer.Serialize(pending, time))
+            {
+                await writer.WriteAsync(connection, transaction, now, payload, count, cancellationToken).ConfigureAwait(false);
+                written += count;
+            }
+
+            EfNotifyInstrumentation.CaptureWritten(activity, written);
+            return written;
+        }
+        catch (Exception exception)
+        {
+            EfNotifyInstrumentation.Failed(activity, exception);
+            throw;
+        }
+    }
+}
