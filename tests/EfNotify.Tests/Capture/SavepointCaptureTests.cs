@@ -52,6 +52,7 @@ public class SavepointCaptureTests
         await Savepoint(transaction, "s2", async);
         await AddAsync(db, "after s2", async);
         await RollbackTo(transaction, "s1", async);
+        db.ChangeTracker.Clear(); // EF does not undo its own tracking: the rolled-back orders' ids are free again
         var last = await AddAsync(db, "after the rollback", async);
         await Commit(transaction, async);
 
@@ -86,9 +87,9 @@ public class SavepointCaptureTests
         using var db = fixture.CreateContext();
         await using var transaction = await db.Database.BeginTransactionAsync();
         await Savepoint(transaction, "s1", async);
-        var first = await AddAsync(db, "after s1", async);
+        await AddAsync(db, "after s1", async);
         await Savepoint(transaction, "s2", async);
-        var second = await AddAsync(db, "after s2", async);
+        await AddAsync(db, "after s2", async);
         if (async)
         {
             await transaction.ReleaseSavepointAsync("s2");
@@ -99,6 +100,7 @@ public class SavepointCaptureTests
         }
 
         await RollbackTo(transaction, "s1", async); // the release did not move what came after s2 before s1
+        db.ChangeTracker.Clear();
         var third = await AddAsync(db, "after the rollback", async);
         await Savepoint(transaction, "s3", async);
         var fourth = await AddAsync(db, "after s3", async);
@@ -113,9 +115,9 @@ public class SavepointCaptureTests
 
         await Commit(transaction, async);
 
-        Assert.DoesNotContain($"private-Order.{first.Id}", Channels(fixture));
-        Assert.DoesNotContain($"private-Order.{second.Id}", Channels(fixture));
         Assert.Equal([$"private-Order.{third.Id}", $"private-Order.{fourth.Id}"], Channels(fixture));
+        using var check = fixture.CreateContext();
+        Assert.Equal(["after s3", "after the rollback"], check.Orders.Select(o => o.Title).Order().ToList());
     }
 
     [Theory]
