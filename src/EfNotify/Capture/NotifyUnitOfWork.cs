@@ -37,7 +37,7 @@ internal sealed class NotifyUnitOfWork : IResettableService
     private SaveKind _save;
     private AutoTransactionBehavior? _restoreBehavior;
     private long _queueSequence;
-    private int _queuedInSave;
+    private long _saveTakesQueuedUpTo;
     private int _written = -1;
 
     private enum SaveKind
@@ -65,7 +65,7 @@ internal sealed class NotifyUnitOfWork : IResettableService
             return;
         }
 
-        _queuedInSave = _queued.Count;
+        _saveTakesQueuedUpTo = _queued.Count > 0 ? _queueSequence : 0;
 
         var database = context.Database;
         if (database.CurrentTransaction is { } transaction)
@@ -75,6 +75,7 @@ internal sealed class NotifyUnitOfWork : IResettableService
         }
         else if (SystemTransaction.Current is not null)
         {
+            Join(null);
             // No EF transaction will commit: the row is written right after the save, on the same connection, enlisted
             // in the ambient transaction.
             _save = SaveKind.Direct;
@@ -88,6 +89,7 @@ internal sealed class NotifyUnitOfWork : IResettableService
         }
         else
         {
+            Join(null);
             _save = SaveKind.Implicit;
             if (database.AutoTransactionBehavior == AutoTransactionBehavior.WhenNeeded)
             {
@@ -115,7 +117,7 @@ internal sealed class NotifyUnitOfWork : IResettableService
     {
         var save = _save;
         _save = SaveKind.None;
-        _queuedInSave = 0;
+        _saveTakesQueuedUpTo = 0;
         if (save == SaveKind.Implicit)
         {
             RestoreBehavior(context);
@@ -161,8 +163,12 @@ internal sealed class NotifyUnitOfWork : IResettableService
     {
         RestoreBehavior(context);
         _save = SaveKind.None;
-        _queued.RemoveRange(0, Math.Min(_queuedInSave, _queued.Count));
-        _queuedInSave = 0;
+        if (_saveTakesQueuedUpTo > 0)
+        {
+            var upTo = _saveTakesQueuedUpTo;
+            _queued.RemoveAll(q => q.Sequence <= upTo);
+            _saveTakesQueuedUpTo = 0;
+        }
         _saving.Clear();
         _deferred.Clear();
     }
@@ -285,7 +291,7 @@ internal sealed class NotifyUnitOfWork : IResettableService
         _transaction = null;
         _save = SaveKind.None;
         _restoreBehavior = null;
-        _queuedInSave = 0;
+        _saveTakesQueuedUpTo = 0;
         _written = -1;
     }
 
@@ -298,15 +304,20 @@ internal sealed class NotifyUnitOfWork : IResettableService
     private static bool IsSaving(DbContext context) => context.GetService<IStateManager>().SavingChanges;
 
     /// <summary>
-    /// What was pending belongs to <paramref name="transaction"/> from now on. Another transaction that still held
-    /// notifications ended without a commit EF reported (it was disposed): they are dropped.
+    /// The context works in <paramref name="transaction"/> (null: in none of its own) from now on. A transaction that
+    /// still held notifications, or in which <c>Notify</c> was called, ended without a commit EF reported (it was
+    /// disposed): they are dropped. A context has one transaction at a time.
     /// </summary>
-    private void Join(DbTransaction transaction)
+    private void Join(DbTransaction? transaction)
     {
         if (_transaction is { } previous && !ReferenceEquals(previous, transaction))
         {
-            _queued.RemoveAll(q => ReferenceEquals(q.Transaction, previous));
             End();
+        }
+
+        if (_queued.Count > 0)
+        {
+            _queued.RemoveAll(q => q.Transaction is not null && !ReferenceEquals(q.Transaction, transaction));
         }
 
         _transaction = transaction;

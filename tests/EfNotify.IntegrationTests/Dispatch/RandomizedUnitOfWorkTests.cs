@@ -1,134 +1,130 @@
-using System.Globalization;
+using System.Text.Json;
 using EfNotify.IntegrationTests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace EfNotify.IntegrationTests.Dispatch;
 
 /// <summary>
-/// Commits, rollbacks, failed saves and exceptions, mixed at random in one host: exactly the committed changes arrive.
+/// Issue 10, model-based: seeded random sequences of begin, saves, savepoints, rollbacks to them, releases, concurrency
+/// conflicts, cancelled and refused saves, commits, rollbacks and disposals, each on one context. After every sequence its
+/// outbox rows and its cards are compared with the <see cref="UnitOfWorkModel"/>; at the end, what the dispatcher handed
+/// a recording transport is compared with everything the model says committed. A failure names its seed.
 /// </summary>
-public sealed class RandomizedUnitOfWorkTests
+public sealed class RandomizedUnitOfWorkTests : PostgresDatabaseTest
 {
-    private const int Cards = 10;
-    private const int Units = 200;
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
-    private static readonly TimeSpan QuietPeriod = TimeSpan.FromMilliseconds(300);
 
-    private enum Unit
+    [Fact]
+    public Task Only_what_committed_is_published_in_500_random_units_of_work_on_sqlite()
     {
-        Commit,
-        CommitInTransaction,
-        Rollback,
-        FailedSaveThenCommit,
-        ExceptionBeforeCommit,
+        var path = Path.Combine(Path.GetTempPath(), $"efnotify-model-{Guid.NewGuid():N}.db");
+        return RunAsync(o => o.UseSqlite($"Data Source={path}"), firstSeed: 10_000, sequences: 500, cleanup: () =>
+        {
+            foreach (var suffix in new[] { "", "-wal", "-shm", ".efnotify-lock" })
+            {
+                File.Delete(path + suffix);
+            }
+        });
     }
 
-    [SoketiFact]
-    public async Task Only_committed_units_of_work_are_delivered_in_a_random_mix_of_commits_rollbacks_and_failures()
+    [PostgresFact]
+    public Task Only_what_committed_is_published_in_100_random_units_of_work_on_postgresql()
+        => RunAsync(o => o.UseNpgsql(ConnectionString), firstSeed: 20_000, sequences: 100, cleanup: () => { });
+
+    private static async Task RunAsync(Action<DbContextOptionsBuilder> database, int firstSeed, int sequences, Action cleanup)
     {
-        const int seed = 20_250_611;
-        var random = new Random(seed);
-        await using var server = await SoketiServer.StartAsync();
-        await using var host = await NotifyHost.StartAsync(server.Options);
-        var cards = Enumerable.Range(0, Cards).Select(i => new Card { Title = $"card {i}" }).ToList();
-        var board = new Board { Name = "comments" };
-        await host.WithContextAsync(async db =>
+        var transport = new RecordingTransport();
+        var refusing = new RefusingInterceptor();
+        var builder = Host.CreateApplicationBuilder();
+        builder.Services.AddEfNotify<BoardContext>(o => o.PollingInterval = TimeSpan.FromMilliseconds(200));
+        builder.Services.AddSingleton<INotificationTransport>(transport);
+        builder.Services.AddDbContext<BoardContext>((sp, o) =>
         {
-            db.AddRange(cards);
-            db.Add(board);
-            await db.SaveChangesAsync();
+            database(o);
+            o.UseEfNotify(sp).AddInterceptors(refusing);
         });
-        await host.AllDeliveredAsync(Deadline);
-        await using var subscriber = await PusherTestSubscriber.ConnectAsync(server);
-        foreach (var card in cards)
+        using var host = builder.Build();
+        try
         {
-            await subscriber.SubscribeAsync($"private-Card.{card.Id}");
-        }
-
-        // Every unit stamps its sequence in a card's notes; a failed save stamps "<sequence>x", which must never arrive.
-        var committed = new HashSet<string>(StringComparer.Ordinal);
-        var units = new List<Unit>();
-        for (var sequence = 0; sequence < Units; sequence++)
-        {
-            var unit = (Unit)random.Next(Enum.GetValues<Unit>().Length);
-            units.Add(unit);
-            var cardId = cards[random.Next(Cards)].Id;
-            var otherId = cards[random.Next(Cards)].Id;
-            var stamp = sequence.ToString(CultureInfo.InvariantCulture);
-            await host.WithContextAsync(async db =>
+            await using (var scope = host.Services.CreateAsyncScope())
             {
-                var card = await db.Cards.SingleAsync(c => c.Id == cardId);
-                card.Notes = stamp;
-                switch (unit)
-                {
-                    case Unit.Commit:
-                        await db.SaveChangesAsync();
-                        committed.Add(stamp);
-                        break;
-                    case Unit.CommitInTransaction:
-                    {
-                        await using var transaction = await db.Database.BeginTransactionAsync();
-                        await db.SaveChangesAsync();
-                        await transaction.CommitAsync();
-                        committed.Add(stamp);
-                        break;
-                    }
-
-                    case Unit.Rollback:
-                    {
-                        await using var transaction = await db.Database.BeginTransactionAsync();
-                        await db.SaveChangesAsync();
-                        await transaction.RollbackAsync();
-                        break;
-                    }
-
-                    case Unit.FailedSaveThenCommit:
-                    {
-                        await using var transaction = await db.Database.BeginTransactionAsync();
-                        await db.SaveChangesAsync();
-                        var other = await db.Cards.SingleAsync(c => c.Id == otherId);
-                        other.Notes = stamp + "x";
-                        db.Add(new Comment { BoardId = int.MaxValue, Text = "no such board" });
-                        await Assert.ThrowsAsync<DbUpdateException>(() => db.SaveChangesAsync());
-                        db.ChangeTracker.Clear(); // give up the failed changes; the transaction goes on
-                        db.Add(new Comment { BoardId = board.Id, Text = stamp });
-                        await db.SaveChangesAsync();
-                        await transaction.CommitAsync();
-                        committed.Add(stamp);
-                        break;
-                    }
-
-                    case Unit.ExceptionBeforeCommit:
-                    {
-                        await Assert.ThrowsAsync<InvalidOperationException>(async () =>
-                        {
-                            await using var transaction = await db.Database.BeginTransactionAsync();
-                            await db.SaveChangesAsync();
-                            throw new InvalidOperationException("the unit of work failed after saving, before its commit");
-                        });
-                        break;
-                    }
-                }
-            });
-        }
-
-        await host.WithContextAsync(async db =>
-        {
-            foreach (var card in await db.Cards.ToListAsync())
-            {
-                card.Notes = "sentinel";
+                await scope.ServiceProvider.GetRequiredService<BoardContext>().Database.EnsureCreatedAsync();
             }
 
-            await db.SaveChangesAsync();
-        });
-        await host.ExplainAsync(subscriber.WaitForEventsAsync(Cards, e => TestWorker.Read(e).Notes == "sentinel", Deadline));
-        await subscriber.AssertNoEventDuringQuietPeriodAsync(_ => subscriber.Events.Count > committed.Count + Cards, QuietPeriod);
+            await host.StartAsync();
+            var expected = new List<Note>();
+            var seeds = new Dictionary<string, List<int>>(); // a channel's sequences (SQLite may give a rolled-back id again)
+            for (var seed = firstSeed; seed < firstSeed + sequences; seed++)
+            {
+                var run = await RunSequenceAsync(host.Services, seed, refusing);
+                expected.AddRange(run.Model.Published);
+                foreach (var id in run.Seen)
+                {
+                    (seeds.TryGetValue($"private-Card.{id}", out var list) ? list : seeds[$"private-Card.{id}"] = []).Add(seed);
+                }
+            }
 
-        var received = subscriber.Events.Select(TestWorker.Read).Select(r => r.Notes).Where(n => n != "sentinel").ToList();
-        var mix = string.Join(", ", units.GroupBy(u => u).Select(g => $"{g.Key}: {g.Count()}"));
-        Assert.True(
-            committed.SetEquals(received) && received.Count == committed.Count,
-            $"seed {seed} ({mix}): missing {string.Join(',', committed.Except(received))}; not committed {string.Join(',', received.Except(committed))}; {received.Count} received");
-        Assert.All(Enum.GetValues<Unit>(), u => Assert.Contains(u, units));
+            await Eventually.UntilAsync(() => transport.Events.Count >= expected.Count, Deadline, $"{expected.Count} events published");
+            AssertSame(expected, transport.Events.Select(Read).ToList(), "published to the transport", note => seeds.GetValueOrDefault(note.Channel) ?? []);
+            await host.StopAsync();
+        }
+        finally
+        {
+            cleanup();
+        }
     }
+
+    /// <summary>Runs one sequence; checks its outbox rows and its cards against the model.</summary>
+    private static async Task<UnitOfWorkRun> RunSequenceAsync(IServiceProvider services, int seed, RefusingInterceptor refusing)
+    {
+        await using var scope = services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<BoardContext>();
+        var lastRow = await db.Set<OutboxMessage>().MaxAsync(m => (long?)m.Id) ?? 0;
+        var run = new UnitOfWorkRun(db, seed, refusing);
+        try
+        {
+            await run.RunAsync();
+        }
+        catch (Exception exception) when (exception is not Xunit.Sdk.XunitException)
+        {
+            throw new InvalidOperationException($"seed {seed} failed after: {run.Log}", exception);
+        }
+
+        db.ChangeTracker.Clear();
+        var written = (await db.Set<OutboxMessage>().AsNoTracking().Where(m => m.Id > lastRow).OrderBy(m => m.Id).ToListAsync())
+            .SelectMany(r => EfNotify.Outbox.OutboxPayload.Read(r.Payload)).Select(Read).ToList();
+        AssertSame(run.Model.Published, written, $"written to the outbox after {run.Log}", _ => [seed]);
+
+        var seen = run.Seen.ToList();
+        var cards = await db.Cards.AsNoTracking().Where(c => seen.Contains(c.Id)).ToDictionaryAsync(c => c.Id, c => c.Notes);
+        var model = run.Model.Committed.Where(c => run.Seen.Contains(c.Key)).ToDictionary();
+        Assert.True(
+            cards.Count == model.Count && cards.All(c => model.TryGetValue(c.Key, out var notes) && notes == c.Value),
+            $"seed {seed}: the database holds [{Describe(cards)}], the model [{Describe(model)}] after {run.Log}");
+        return run;
+    }
+
+    /// <summary>The same notifications, as multisets; a failure names the seeds of those that differ.</summary>
+    private static void AssertSame(List<Note> expected, List<Note> actual, string what, Func<Note, List<int>> seedsOf)
+    {
+        var missing = actual.Aggregate(expected.ToList(), (left, note) => { left.Remove(note); return left; });
+        var extra = expected.Aggregate(actual.ToList(), (left, note) => { left.Remove(note); return left; });
+        if (missing.Count == 0 && extra.Count == 0)
+        {
+            return;
+        }
+
+        var seeds = missing.Concat(extra).SelectMany(seedsOf).Distinct().Order();
+        Assert.Fail($"seed {string.Join(", seed ", seeds)}: {what}: missing [{string.Join("; ", missing)}], not committed [{string.Join("; ", extra)}]");
+    }
+
+    private static Note Read(OutgoingEvent e)
+    {
+        using var data = JsonDocument.Parse(e.Data);
+        return new(e.Channel, e.Name, data.RootElement.GetProperty("change").GetString()!);
+    }
+
+    private static string Describe(Dictionary<int, string?> cards) => string.Join(", ", cards.OrderBy(c => c.Key).Select(c => $"#{c.Key}={c.Value}"));
 }
