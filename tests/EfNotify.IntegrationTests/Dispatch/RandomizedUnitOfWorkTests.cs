@@ -16,6 +16,9 @@ public sealed class RandomizedUnitOfWorkTests : PostgresDatabaseTest
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
 
+    private static readonly string[] Operations =
+        ["begin", "save(a", "save(m", "save(d", "notify", "conflict", "cancel", "refused", "savepoint", "rollback to", "release", "commit", "rollback,", "dispose"];
+
     [Fact]
     public Task Only_what_committed_is_published_in_500_random_units_of_work_on_sqlite()
     {
@@ -55,17 +58,21 @@ public sealed class RandomizedUnitOfWorkTests : PostgresDatabaseTest
 
             await host.StartAsync();
             var expected = new List<Note>();
+            var logs = new List<string>();
             var seeds = new Dictionary<string, List<int>>(); // a channel's sequences (SQLite may give a rolled-back id again)
             for (var seed = firstSeed; seed < firstSeed + sequences; seed++)
             {
                 var run = await RunSequenceAsync(host.Services, seed, refusing);
                 expected.AddRange(run.Model.Published);
+                logs.Add(run.Log);
                 foreach (var id in run.Seen)
                 {
                     (seeds.TryGetValue($"private-Card.{id}", out var list) ? list : seeds[$"private-Card.{id}"] = []).Add(seed);
                 }
             }
 
+            var all = string.Join(", ", logs);
+            Assert.All(Operations, o => Assert.Contains(o, all, StringComparison.Ordinal)); // every kind was tried
             await Eventually.UntilAsync(() => transport.Events.Count >= expected.Count, Deadline, $"{expected.Count} events published");
             AssertSame(expected, transport.Events.Select(Read).ToList(), "published to the transport", note => seeds.GetValueOrDefault(note.Channel) ?? []);
             await host.StopAsync();

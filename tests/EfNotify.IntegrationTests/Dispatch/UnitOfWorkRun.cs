@@ -1,7 +1,6 @@
 using System.Globalization;
 using EfNotify.IntegrationTests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.EntityFrameworkCore.Storage;
 
 namespace EfNotify.IntegrationTests.Dispatch;
@@ -288,17 +287,4 @@ public sealed class UnitOfWorkRun(BoardContext db, int seed, RefusingInterceptor
     {
         public Note Note() => new($"private-Card.{Card.Id}", "changed", Kind);
     }
-}
-
-/// <summary>Another application interceptor, registered after EfNotify's, that refuses a save while asked to.</summary>
-public sealed class RefusingInterceptor : SaveChangesInterceptor
-{
-    public bool Refuse { get; set; }
-
-    public override InterceptionResult<int> SavingChanges(DbContextEventData eventData, InterceptionResult<int> result)
-        => Refuse ? throw new InvalidOperationException("refused by another interceptor") : result;
-
-    public override ValueTask<InterceptionResult<int>> SavingChangesAsync(
-        DbContextEventData eventData, InterceptionResult<int> result, CancellationToken cancellationToken = default)
-        => Refuse ? throw new InvalidOperationException("refused by another interceptor") : ValueTask.FromResult(result);
 }
