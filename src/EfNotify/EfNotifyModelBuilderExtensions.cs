@@ -47,6 +47,7 @@ public static class EfNotifyModelBuilderExtensions
         var notify = new NotifyBuilder<TEntity>(action);
         configure?.Invoke(notify);
         var definition = notify.Build();
+        // Removed from the model and kept as a runtime annotation when the model is finalized (NotifyConvention, issue 10).
         var existing = builder.Metadata.FindAnnotation(NotifyAnnotationNames.Fluent)?.Value as IReadOnlyList<NotificationDefinition> ?? [];
         builder.HasAnnotation(
             NotifyAnnotationNames.Fluent,

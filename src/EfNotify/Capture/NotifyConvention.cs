@@ -9,51 +9,48 @@ using Microsoft.EntityFrameworkCore.Metadata.Conventions.Infrastructure;
 namespace EfNotify.Capture;
 
 /// <summary>
-/// Turns <see cref="NotifyAttribute"/>s into a model annotation when an entity type is added (as EF's own
-/// data-annotation conventions do), and checks every notification when the model is finalized, so that a
-/// misconfiguration fails when the model is built, naming the entity and the problem.
+/// Resolves every entity type's notifications when the model is finalized: its <see cref="NotifyAttribute"/>s (read from
+/// the CLR type, as EF's data-annotation conventions do), replaced per action by the fluent <c>entity.Notify(...)</c>
+/// configuration, and checks them, so that a misconfiguration fails when the model is built, naming the entity and the
+/// problem. The fluent configuration's model annotations are then removed and what was resolved becomes runtime
+/// annotations once the model is read-only: the design-time model, from which <c>dotnet ef</c> scaffolds migrations and
+/// the model snapshot, keeps no annotation of EfNotify's (issue 10).
 /// </summary>
-internal sealed partial class NotifyConvention : IEntityTypeAddedConvention, IModelFinalizingConvention
+/// <remarks>One instance per model build (see <see cref="NotifyConventionSetPlugin"/>), which carries what it resolved
+/// from finalizing (the model is still mutable, runtime annotations are refused) to finalized (read-only).</remarks>
+internal sealed partial class NotifyConvention : IModelFinalizingConvention, IModelFinalizedConvention
 {
     public const int MaxActionLength = 200;
 
-    public void ProcessEntityTypeAdded(IConventionEntityTypeBuilder entityTypeBuilder, IConventionContext<IConventionEntityTypeBuilder> context)
-    {
-        var clrType = entityTypeBuilder.Metadata.ClrType;
-        if (clrType == typeof(Dictionary<string, object>))
-        {
-            return;
-        }
-
-        var attributes = clrType.GetCustomAttributes<NotifyAttribute>(inherit: true).ToArray();
-        if (attributes.Length == 0)
-        {
-            return;
-        }
-
-        entityTypeBuilder.HasAnnotation(
-            NotifyAnnotationNames.FromAttributes,
-            attributes.Select(NotificationDefinition.FromAttribute).ToArray(),
-            fromDataAnnotation: true);
-    }
+    private readonly Dictionary<string, (IReadOnlyList<NotificationDefinition> Definitions, string? ChannelName)> _resolved =
+        new(StringComparer.Ordinal);
 
     public void ProcessModelFinalizing(IConventionModelBuilder modelBuilder, IConventionContext<IConventionModelBuilder> context)
     {
         var model = modelBuilder.Metadata;
-        var anyNotify = false;
+        _resolved.Clear();
         foreach (var entityType in model.GetEntityTypes())
         {
-            var definitions = NotifyModel.GetDefinitions(entityType);
-            if (definitions.Count == 0)
+            var definitions = Resolve(entityType);
+            var channelName = entityType.FindAnnotation(NotifyAnnotationNames.ChannelName)?.Value as string;
+            if (definitions.Count > 0)
             {
-                continue;
+                Validate(entityType, channelName ?? DefaultChannelName(entityType), definitions);
             }
 
-            anyNotify = true;
-            Validate(entityType, definitions);
+            if (definitions.Count > 0 || channelName is not null)
+            {
+                _resolved[entityType.Name] = (definitions, channelName);
+            }
         }
 
-        if (anyNotify && model.FindEntityType(typeof(OutboxMessage)) is null)
+        foreach (var entityType in model.GetEntityTypes())
+        {
+            entityType.RemoveAnnotation(NotifyAnnotationNames.Fluent);
+            entityType.RemoveAnnotation(NotifyAnnotationNames.ChannelName);
+        }
+
+        if (_resolved.Values.Any(r => r.Definitions.Count > 0) && model.FindEntityType(typeof(OutboxMessage)) is null)
         {
             throw new InvalidOperationException(
                 "EfNotify: the model has entities marked [Notify] but no outbox table. "
@@ -61,7 +58,52 @@ internal sealed partial class NotifyConvention : IEntityTypeAddedConvention, IMo
         }
     }
 
-    internal static void Validate(IReadOnlyEntityType entityType, IReadOnlyList<NotificationDefinition> definitions)
+    /// <summary>Runs before EF copies the read-only model into the runtime model, runtime annotations included.</summary>
+    public IModel ProcessModelFinalized(IModel model)
+    {
+        foreach (var (name, (definitions, channelName)) in _resolved)
+        {
+            var entityType = model.FindEntityType(name)!;
+            if (definitions.Count > 0)
+            {
+                entityType.SetRuntimeAnnotation(NotifyAnnotationNames.Definitions, definitions);
+            }
+
+            if (channelName is not null)
+            {
+                entityType.SetRuntimeAnnotation(NotifyAnnotationNames.ChannelName, channelName);
+            }
+        }
+
+        _resolved.Clear();
+        return model;
+    }
+
+    public static string DefaultChannelName(IReadOnlyEntityType entityType)
+        => entityType.HasSharedClrType ? entityType.ShortName() : entityType.ClrType.Name;
+
+    /// <summary>
+    /// The notifications of the entity type or, when it has none of its own (attribute or fluent), of its nearest base type
+    /// that has some. A fluent notification replaces the attribute of the same action.
+    /// </summary>
+    private static IReadOnlyList<NotificationDefinition> Resolve(IReadOnlyEntityType entityType)
+    {
+        for (var type = entityType; type is not null; type = type.BaseType)
+        {
+            var fromAttributes = type.ClrType == typeof(Dictionary<string, object>)
+                ? []
+                : type.ClrType.GetCustomAttributes<NotifyAttribute>(inherit: true).Select(NotificationDefinition.FromAttribute).ToArray();
+            var fluent = type.FindAnnotation(NotifyAnnotationNames.Fluent)?.Value as IReadOnlyList<NotificationDefinition> ?? [];
+            if (fromAttributes.Length > 0 || fluent.Count > 0)
+            {
+                return [.. fromAttributes.Where(a => !fluent.Any(f => f.Action == a.Action)), .. fluent];
+            }
+        }
+
+        return [];
+    }
+
+    private static void Validate(IReadOnlyEntityType entityType, string channelName, IReadOnlyList<NotificationDefinition> definitions)
     {
         var name = entityType.DisplayName();
         if (entityType.FindPrimaryKey() is null)
@@ -69,7 +111,6 @@ internal sealed partial class NotifyConvention : IEntityTypeAddedConvention, IMo
             throw Error(name, "is marked [Notify] but has no key; only entities with a key can be notified");
         }
 
-        var channelName = NotifyModel.GetChannelEntityName(entityType);
         if (!EntityNameRegex().IsMatch(channelName))
         {
             throw Error(name, $"has the channel name '{channelName}', which may only contain letters, digits and '_' (at most 100 characters)");
@@ -148,8 +189,8 @@ internal sealed class NotifyConventionSetPlugin : IConventionSetPlugin
     public ConventionSet ModifyConventions(ConventionSet conventionSet)
     {
         var convention = new NotifyConvention();
-        conventionSet.EntityTypeAddedConventions.Add(convention);
         conventionSet.ModelFinalizingConventions.Add(convention);
+        conventionSet.ModelFinalizedConventions.Insert(0, convention); // before the runtime model is made from the model
         return conventionSet;
     }
 }

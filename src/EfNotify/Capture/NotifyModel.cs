@@ -36,33 +36,14 @@ internal sealed class NotifyModel
     /// <summary>The entity type whose channel name is <paramref name="channelEntityName"/>, notified or not.</summary>
     public IEntityType? FindByChannelName(string channelEntityName) => _byChannelName.GetValueOrDefault(channelEntityName);
 
-    public static IReadOnlyList<NotificationDefinition> GetDefinitions(IReadOnlyEntityType entityType)
-    {
-        for (var type = entityType; type is not null; type = type.BaseType)
-        {
-            var fromAttributes = type.FindAnnotation(NotifyAnnotationNames.FromAttributes)?.Value as IReadOnlyList<NotificationDefinition>;
-            var fluent = type.FindAnnotation(NotifyAnnotationNames.Fluent)?.Value as IReadOnlyList<NotificationDefinition>;
-            if (fromAttributes is null && fluent is null)
-            {
-                continue;
-            }
+    /// <summary>The notifications of the entity type, as <see cref="NotifyConvention"/> resolved them when the model was built.</summary>
+    public static IReadOnlyList<NotificationDefinition> GetDefinitions(IEntityType entityType)
+        => entityType.FindRuntimeAnnotation(NotifyAnnotationNames.Definitions)?.Value
+            as IReadOnlyList<NotificationDefinition> ?? [];
 
-            if (fluent is null)
-            {
-                return fromAttributes!;
-            }
-
-            return fromAttributes is null
-                ? fluent
-                : [.. fromAttributes.Where(a => !fluent.Any(f => f.Action == a.Action)), .. fluent];
-        }
-
-        return [];
-    }
-
-    public static string GetChannelEntityName(IReadOnlyEntityType entityType)
-        => entityType.FindAnnotation(NotifyAnnotationNames.ChannelName)?.Value as string
-           ?? (entityType.HasSharedClrType ? entityType.ShortName() : entityType.ClrType.Name);
+    public static string GetChannelEntityName(IEntityType entityType)
+        => entityType.FindRuntimeAnnotation(NotifyAnnotationNames.ChannelName)?.Value as string
+           ?? NotifyConvention.DefaultChannelName(entityType);
 
     private static CompiledNotification Compile(IEntityType entityType, NotificationDefinition definition)
     {

@@ -1,6 +1,8 @@
 using EfNotify.Capture;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace EfNotify.Tests.Capture;
@@ -35,6 +37,14 @@ public class ModelValidationTests
     [Notify("changed")]
     public class NoKey
     {
+        public string Name { get; set; } = "";
+    }
+
+    [Notify("renamed", On = NotifyChanges.Modified, WhenChanged = [nameof(Name)], IncludeValues = [nameof(Name)])]
+    public class Watched
+    {
+        public int Id { get; set; }
+
         public string Name { get; set; } = "";
     }
 
@@ -124,6 +134,23 @@ public class ModelValidationTests
         var definition = Assert.Single(NotifyModel.GetDefinitions(db.Model.FindEntityType(typeof(BadVia))!));
         Assert.Null(definition.Via);
         Assert.Equal(NotifyChanges.Deleted, definition.On);
+    }
+
+    [Fact]
+    public void The_design_time_model_that_dotnet_ef_scaffolds_holds_no_annotation_of_EfNotify_issue_10()
+    {
+        using var db = Build(m =>
+        {
+            m.Entity<Watched>().Notify("changed", n => n.ToList()).HasNotifyName("Thing");
+            m.AddEfNotifyOutbox();
+        });
+
+        var designTime = db.GetService<IDesignTimeModel>().Model;
+        var annotations = designTime.GetAnnotations().Concat(designTime.GetEntityTypes().SelectMany(e => e.GetAnnotations()));
+        Assert.DoesNotContain(annotations, a => a.Name.StartsWith("EfNotify:", StringComparison.Ordinal));
+        var watched = db.Model.FindEntityType(typeof(Watched))!;
+        Assert.Equal(["renamed", "changed"], NotifyModel.GetDefinitions(watched).Select(d => d.Action));
+        Assert.Equal("Thing", NotifyModel.GetChannelEntityName(watched));
     }
 
     [Fact]
