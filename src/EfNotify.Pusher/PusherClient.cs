@@ -84,7 +84,7 @@ public sealed class PusherClient
         var body = JsonSerializer.SerializeToUtf8Bytes(
             new TriggerRequest { Name = eventName, Data = data, Channels = channels, SocketId = socketId },
             PusherJsonContext.Default.TriggerRequest);
-        await SendAsync(HttpMethod.Post, "events", [], body, cancellationToken).ConfigureAwait(false);
+        await SendAsync(HttpMethod.Post, AppPath("events"), [], body, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Publishes several events in one request (<c>POST /apps/{app_id}/batch_events</c>), in order.</summary>
@@ -118,7 +118,7 @@ public sealed class PusherClient
         }
 
         var body = JsonSerializer.SerializeToUtf8Bytes(new BatchRequest { Batch = items }, PusherJsonContext.Default.BatchRequest);
-        await SendAsync(HttpMethod.Post, "batch_events", [], body, cancellationToken).ConfigureAwait(false);
+        await SendAsync(HttpMethod.Post, AppPath("batch_events"), [], body, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -139,7 +139,7 @@ public sealed class PusherClient
         var info = channelName.StartsWith("presence-", StringComparison.Ordinal) ? "subscription_count,user_count" : "subscription_count";
         var text = await SendAsync(
             HttpMethod.Get,
-            $"channels/{channelName}",
+            AppPath($"channels/{channelName}"),
             [new("info", info)],
             null,
             cancellationToken).ConfigureAwait(false);
@@ -177,16 +177,18 @@ public sealed class PusherClient
         return current;
     }
 
-    /// <summary>Signs and sends one request to <c>/apps/{app_id}/{resource}</c>; returns the body of an accepted response.</summary>
+    /// <summary><c>/apps/{app_id}/{resource}</c>, with the application id as currently configured.</summary>
+    internal string AppPath(string resource) => $"/apps/{Current().Options.AppId}/{resource}";
+
+    /// <summary>Signs and sends one request with the options as currently configured; returns the body of an accepted response.</summary>
     internal async Task<string> SendAsync(
         HttpMethod method,
-        string resource,
+        string path,
         IReadOnlyList<KeyValuePair<string, string>> parameters,
         byte[]? body,
         CancellationToken cancellationToken)
     {
         var (options, baseUri) = Current();
-        var path = $"/apps/{options.AppId}/{resource}";
         var query = PusherSignature.SignedQuery(
             method.Method, path, options.Key, options.SigningSecret, _timeProvider.GetUtcNow(), parameters, body, body is not null);
         using var request = new HttpRequestMessage(method, new Uri(baseUri, path + "?" + query));
