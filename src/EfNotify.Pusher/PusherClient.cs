@@ -21,8 +21,6 @@ namespace EfNotify.Pusher;
 /// </remarks>
 public sealed class PusherClient
 {
-    private const int MaxErrorTextLength = 300;
-
     private readonly HttpClient _httpClient;
     private readonly IOptionsMonitor<PusherOptions> _options;
     private readonly TimeProvider _timeProvider;
@@ -204,7 +202,7 @@ public sealed class PusherClient
         {
             using var response = await _httpClient.SendAsync(request, linked.Token).ConfigureAwait(false);
             var text = await response.Content.ReadAsStringAsync(linked.Token).ConfigureAwait(false);
-            ThrowIfRefused((int)response.StatusCode, text, options);
+            PusherRefusals.ThrowIfRefused((int)response.StatusCode, text, options);
             return text;
         }
         catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
@@ -214,74 +212,6 @@ public sealed class PusherClient
                 string.Create(CultureInfo.InvariantCulture, $"{method.Method} {path} got no answer within {options.RequestTimeout.TotalSeconds:0.###} s."),
                 ex);
         }
-    }
-
-    /// <summary>Throws <see cref="PublishException"/> when the status or the JSON body says the request was refused.</summary>
-    internal static void ThrowIfRefused(int httpStatus, string body, PusherOptions options)
-    {
-        var (error, bodyCode) = ReadError(body);
-        var succeeded = httpStatus is >= 200 and < 300;
-        if (succeeded && error is null)
-        {
-            return;
-        }
-
-        // A real status wins; with HTTP 200 (soketi) the code in the body is the only one there is.
-        int? code = succeeded ? bodyCode : httpStatus;
-        var reason = error ?? (string.IsNullOrWhiteSpace(body) ? "(empty body)" : Shorten(body));
-        var message = code is null
-            ? $"The Pusher server refused the request: {reason}"
-            : string.Create(CultureInfo.InvariantCulture, $"The Pusher server refused the request with {code}: {reason}");
-        var kind = PusherRefusals.Classify(code, reason);
-        throw new PublishException(Redact(message, options), code, kind == PusherRefusalKind.Transient)
-        {
-            Scope = kind == PusherRefusalKind.Application ? PublishRefusalScope.Application : PublishRefusalScope.Event,
-        };
-    }
-
-    private static (string? Error, int? Code) ReadError(string body)
-    {
-        if (string.IsNullOrWhiteSpace(body) || body.TrimStart()[0] != '{')
-        {
-            return (null, null);
-        }
-
-        try
-        {
-            using var document = JsonDocument.Parse(body);
-            var root = document.RootElement;
-            if (!root.TryGetProperty("error", out var error) || error.ValueKind is JsonValueKind.Null or JsonValueKind.False)
-            {
-                return (null, null);
-            }
-
-            var text = error.ValueKind == JsonValueKind.String ? error.GetString() ?? "" : error.GetRawText();
-            int? code = root.TryGetProperty("code", out var c) && c.ValueKind == JsonValueKind.Number && c.TryGetInt32(out var n) ? n : null;
-            return (Shorten(text), code);
-        }
-        catch (JsonException)
-        {
-            return (null, null);
-        }
-    }
-
-    private static string Shorten(string text)
-    {
-        text = text.Trim();
-        return text.Length <= MaxErrorTextLength ? text : text[..MaxErrorTextLength] + "...";
-    }
-
-    private static string Redact(string message, PusherOptions options)
-    {
-        foreach (var secret in options.Secrets.Prepend(options.Secret))
-        {
-            if (!string.IsNullOrEmpty(secret))
-            {
-                message = message.Replace(secret, "***", StringComparison.Ordinal);
-            }
-        }
-
-        return message;
     }
 
     /// <summary>Options and the API address built from them.</summary>
