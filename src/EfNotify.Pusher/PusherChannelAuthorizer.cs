@@ -14,16 +14,25 @@ namespace EfNotify.Pusher;
 /// </remarks>
 public sealed class PusherChannelAuthorizer
 {
-    private readonly string _key;
-    private readonly string _secret;
+    private readonly Func<PusherOptions> _options;
 
-    /// <summary>Creates the authorizer.</summary>
+    /// <summary>Creates an authorizer whose key and secret never change.</summary>
     /// <param name="options">The application key and secret.</param>
     public PusherChannelAuthorizer(IOptions<PusherOptions> options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        _key = options.Value.Key;
-        _secret = options.Value.Secret;
+        _options = () => options.Value;
+    }
+
+    /// <summary>
+    /// Creates an authorizer that signs with the key and secret as currently configured (what <c>AddPusher</c> registers),
+    /// so a rotated secret signs the next authorization.
+    /// </summary>
+    /// <param name="options">The application key and secret.</param>
+    public PusherChannelAuthorizer(IOptionsMonitor<PusherOptions> options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = () => options.CurrentValue;
     }
 
     /// <summary>Signs a subscription to a <c>private-</c> channel.</summary>
@@ -81,7 +90,11 @@ public sealed class PusherChannelAuthorizer
         return Sign($"{socketId}::user::{userData}");
     }
 
-    private string Sign(string value) => $"{_key}:{PusherSignature.HmacHex(_secret, value)}";
+    private string Sign(string value)
+    {
+        var options = _options();
+        return $"{options.Key}:{PusherSignature.HmacHex(options.SigningSecret, value)}";
+    }
 
     private static void RequireJsonObjectWith(string json, string property, string paramName)
     {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace EfNotify.Pusher;
@@ -11,31 +12,41 @@ namespace EfNotify.Pusher;
 /// </summary>
 /// <remarks>
 /// Registered as a typed <see cref="HttpClient"/> by <c>AddPusher</c>. Refusals are read from the HTTP status and from a
-/// JSON body <c>{"error":..,"code":..}</c>, because soketi answers HTTP 200 with the real code in the body.
+/// JSON body <c>{"error":..,"code":..}</c>, because soketi answers HTTP 200 with the real code in the body; a refusal that
+/// concerns the application rather than the events (a wrong key or secret, an expired timestamp, an application disabled,
+/// over its quota or unknown) says so in <see cref="PublishException.Scope"/>.
 /// Network faults surface as <see cref="HttpRequestException"/> and time-outs as <see cref="TimeoutException"/>.
+/// The options are read on every request, so a configuration reload (a corrected or rotated secret) applies to the next.
 /// The secret never appears in a URL, an exception message or a log.
 /// </remarks>
 public sealed class PusherClient
 {
-    private const int MaxErrorTextLength = 300;
-
     private readonly HttpClient _httpClient;
-    private readonly PusherOptions _options;
+    private readonly IOptionsMonitor<PusherOptions> _options;
     private readonly TimeProvider _timeProvider;
-    private readonly Uri _baseUri;
+    private Resolved? _current;
 
-    /// <summary>Creates the client.</summary>
+    /// <summary>Creates a client whose options never change.</summary>
     /// <param name="httpClient">The HTTP client to send with; its <see cref="HttpClient.BaseAddress"/> is not used.</param>
     /// <param name="options">Where the server is and the application's credentials.</param>
     /// <param name="timeProvider">The clock for request timestamps and time-outs; <see cref="TimeProvider.System"/> when <see langword="null"/>.</param>
     public PusherClient(HttpClient httpClient, IOptions<PusherOptions> options, TimeProvider? timeProvider = null)
+        : this(httpClient, new FixedOptionsMonitor(options ?? throw new ArgumentNullException(nameof(options))), timeProvider)
+    {
+    }
+
+    /// <summary>Creates a client that reads its options again for every request.</summary>
+    /// <param name="httpClient">The HTTP client to send with; its <see cref="HttpClient.BaseAddress"/> is not used.</param>
+    /// <param name="options">Where the server is and the application's credentials, as currently configured.</param>
+    /// <param name="timeProvider">The clock for request timestamps and time-outs; <see cref="TimeProvider.System"/> when <see langword="null"/>.</param>
+    [ActivatorUtilitiesConstructor]
+    public PusherClient(HttpClient httpClient, IOptionsMonitor<PusherOptions> options, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(httpClient);
         ArgumentNullException.ThrowIfNull(options);
         _httpClient = httpClient;
-        _options = options.Value;
+        _options = options;
         _timeProvider = timeProvider ?? TimeProvider.System;
-        _baseUri = PusherUrls.GetApiBaseUri(_options);
     }
 
     /// <summary>Publishes one event on one or more channels (<c>POST /apps/{app_id}/events</c>).</summary>
@@ -71,7 +82,7 @@ public sealed class PusherClient
         var body = JsonSerializer.SerializeToUtf8Bytes(
             new TriggerRequest { Name = eventName, Data = data, Channels = channels, SocketId = socketId },
             PusherJsonContext.Default.TriggerRequest);
-        await SendAsync(HttpMethod.Post, $"/apps/{_options.AppId}/events", [], body, cancellationToken).ConfigureAwait(false);
+        await SendAsync(HttpMethod.Post, AppPath("events"), [], body, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Publishes several events in one request (<c>POST /apps/{app_id}/batch_events</c>), in order.</summary>
@@ -105,7 +116,7 @@ public sealed class PusherClient
         }
 
         var body = JsonSerializer.SerializeToUtf8Bytes(new BatchRequest { Batch = items }, PusherJsonContext.Default.BatchRequest);
-        await SendAsync(HttpMethod.Post, $"/apps/{_options.AppId}/batch_events", [], body, cancellationToken).ConfigureAwait(false);
+        await SendAsync(HttpMethod.Post, AppPath("batch_events"), [], body, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -126,7 +137,7 @@ public sealed class PusherClient
         var info = channelName.StartsWith("presence-", StringComparison.Ordinal) ? "subscription_count,user_count" : "subscription_count";
         var text = await SendAsync(
             HttpMethod.Get,
-            $"/apps/{_options.AppId}/channels/{channelName}",
+            AppPath($"channels/{channelName}"),
             [new("info", info)],
             null,
             cancellationToken).ConfigureAwait(false);
@@ -136,7 +147,38 @@ public sealed class PusherClient
         return new PusherChannelInfo(response.Occupied, response.SubscriptionCount, response.UserCount);
     }
 
-    /// <summary>Signs and sends one request; returns the body of an accepted response.</summary>
+    /// <summary>The options as currently configured; a configuration reloaded into invalid settings refuses every request.</summary>
+    /// <exception cref="PublishException">The settings are not valid (a refusal that concerns the application).</exception>
+    internal Resolved Current()
+    {
+        PusherOptions options;
+        try
+        {
+            options = _options.CurrentValue;
+        }
+        catch (OptionsValidationException ex)
+        {
+            throw new PublishException($"The Pusher settings are not valid: {ex.Message}", null, isTransient: false, ex)
+            {
+                Scope = PublishRefusalScope.Application,
+            };
+        }
+
+        // The monitor hands out the same instance until the configuration changes.
+        var current = _current;
+        if (current is null || !ReferenceEquals(current.Options, options))
+        {
+            current = new Resolved(options, PusherUrls.GetApiBaseUri(options));
+            _current = current;
+        }
+
+        return current;
+    }
+
+    /// <summary><c>/apps/{app_id}/{resource}</c>, with the application id as currently configured.</summary>
+    internal string AppPath(string resource) => $"/apps/{Current().Options.AppId}/{resource}";
+
+    /// <summary>Signs and sends one request with the options as currently configured; returns the body of an accepted response.</summary>
     internal async Task<string> SendAsync(
         HttpMethod method,
         string path,
@@ -144,86 +186,44 @@ public sealed class PusherClient
         byte[]? body,
         CancellationToken cancellationToken)
     {
+        var (options, baseUri) = Current();
         var query = PusherSignature.SignedQuery(
-            method.Method, path, _options.Key, _options.Secret, _timeProvider.GetUtcNow(), parameters, body, body is not null);
-        using var request = new HttpRequestMessage(method, new Uri(_baseUri, path + "?" + query));
+            method.Method, path, options.Key, options.SigningSecret, _timeProvider.GetUtcNow(), parameters, body, body is not null);
+        using var request = new HttpRequestMessage(method, new Uri(baseUri, path + "?" + query));
         if (body is not null)
         {
             request.Content = new ByteArrayContent(body);
             request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         }
 
-        using var timeout = new CancellationTokenSource(_options.RequestTimeout, _timeProvider);
+        using var timeout = new CancellationTokenSource(options.RequestTimeout, _timeProvider);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
         try
         {
             using var response = await _httpClient.SendAsync(request, linked.Token).ConfigureAwait(false);
             var text = await response.Content.ReadAsStringAsync(linked.Token).ConfigureAwait(false);
-            ThrowIfRefused((int)response.StatusCode, text, _options.Secret);
+            PusherRefusals.ThrowIfRefused((int)response.StatusCode, text, options);
             return text;
         }
         catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
         {
             // Both our own time-out and HttpClient.Timeout end here; the caller did not cancel.
             throw new TimeoutException(
-                string.Create(CultureInfo.InvariantCulture, $"{method.Method} {path} got no answer within {_options.RequestTimeout.TotalSeconds:0.###} s."),
+                string.Create(CultureInfo.InvariantCulture, $"{method.Method} {path} got no answer within {options.RequestTimeout.TotalSeconds:0.###} s."),
                 ex);
         }
     }
 
-    /// <summary>Throws <see cref="PublishException"/> when the status or the JSON body says the request was refused.</summary>
-    internal static void ThrowIfRefused(int httpStatus, string body, string secret)
+    /// <summary>Options and the API address built from them.</summary>
+    internal sealed record Resolved(PusherOptions Options, Uri BaseUri);
+
+    /// <summary>What <see cref="PusherClient(HttpClient, IOptions{PusherOptions}, TimeProvider?)"/> reads: one value for ever.</summary>
+    private sealed class FixedOptionsMonitor(IOptions<PusherOptions> options) : IOptionsMonitor<PusherOptions>
     {
-        var (error, bodyCode) = ReadError(body);
-        var succeeded = httpStatus is >= 200 and < 300;
-        if (succeeded && error is null)
-        {
-            return;
-        }
+        public PusherOptions CurrentValue => options.Value;
 
-        // A real status wins; with HTTP 200 (soketi) the code in the body is the only one there is.
-        int? code = succeeded ? bodyCode : httpStatus;
-        var reason = error ?? (string.IsNullOrWhiteSpace(body) ? "(empty body)" : Shorten(body));
-        var message = code is null
-            ? $"The Pusher server refused the request: {reason}"
-            : string.Create(CultureInfo.InvariantCulture, $"The Pusher server refused the request with {code}: {reason}");
-        throw new PublishException(Redact(message, secret), code, IsTransient(code));
+        public PusherOptions Get(string? name) => options.Value;
+
+        public IDisposable? OnChange(Action<PusherOptions, string?> listener) => null;
     }
-
-    internal static bool IsTransient(int? code) => code is 408 or 429 or >= 500;
-
-    private static (string? Error, int? Code) ReadError(string body)
-    {
-        if (string.IsNullOrWhiteSpace(body) || body.TrimStart()[0] != '{')
-        {
-            return (null, null);
-        }
-
-        try
-        {
-            using var document = JsonDocument.Parse(body);
-            var root = document.RootElement;
-            if (!root.TryGetProperty("error", out var error) || error.ValueKind is JsonValueKind.Null or JsonValueKind.False)
-            {
-                return (null, null);
-            }
-
-            var text = error.ValueKind == JsonValueKind.String ? error.GetString() ?? "" : error.GetRawText();
-            int? code = root.TryGetProperty("code", out var c) && c.ValueKind == JsonValueKind.Number && c.TryGetInt32(out var n) ? n : null;
-            return (Shorten(text), code);
-        }
-        catch (JsonException)
-        {
-            return (null, null);
-        }
-    }
-
-    private static string Shorten(string text)
-    {
-        text = text.Trim();
-        return text.Length <= MaxErrorTextLength ? text : text[..MaxErrorTextLength] + "...";
-    }
-
-    private static string Redact(string message, string secret) =>
-        string.IsNullOrEmpty(secret) ? message : message.Replace(secret, "***", StringComparison.Ordinal);
 }

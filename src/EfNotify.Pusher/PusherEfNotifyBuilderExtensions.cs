@@ -52,7 +52,8 @@ public static class PusherEfNotifyBuilderExtensions
     {
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PusherOptions>>(new PusherOptionsValidator(sectionName)));
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<PusherChannelAuthorizer>();
+        services.TryAddSingleton(sp => new PusherChannelAuthorizer(sp.GetRequiredService<IOptionsMonitor<PusherOptions>>()));
+        services.TryAddSingleton<PusherWebhookVerifier>();
         services.TryAddSingleton<INotificationTransport, PusherNotificationTransport>();
 
         if (services.Any(d => d.ServiceType == typeof(PusherClient)))

@@ -1,24 +1,35 @@
-using Microsoft.Extensions.Options;
-
 namespace EfNotify.Pusher;
 
-/// <summary>Publishes EfNotify's batches through <see cref="PusherClient"/>: one event to /events, several to /batch_events.</summary>
+/// <summary>
+/// Publishes EfNotify's batches through <see cref="PusherClient"/>: one event to /events, several to /batch_events.
+/// Its limits follow the options as currently configured, like the client's requests.
+/// </summary>
 internal sealed class PusherNotificationTransport : INotificationTransport
 {
     /// <summary>Pusher's limit on events per batch_events request.</summary>
     public const int PusherMaxBatchSize = 10;
 
     private readonly PusherClient _client;
+    private int _maxEventDataBytes = PusherOptions.DefaultMaxEventDataBytes;
 
-    public PusherNotificationTransport(PusherClient client, IOptions<PusherOptions> options)
-    {
-        _client = client;
-        MaxEventDataBytes = options.Value.MaxEventDataBytes;
-    }
+    public PusherNotificationTransport(PusherClient client) => _client = client;
 
     public int MaxBatchSize => PusherMaxBatchSize;
 
-    public int MaxEventDataBytes { get; }
+    public int MaxEventDataBytes
+    {
+        get
+        {
+            try
+            {
+                return _maxEventDataBytes = _client.Current().Options.MaxEventDataBytes;
+            }
+            catch (PublishException)
+            {
+                return _maxEventDataBytes; // settings reloaded into invalid ones: publishing pauses on that, the limit stays
+            }
+        }
+    }
 
     public async Task PublishAsync(IReadOnlyList<OutgoingEvent> events, CancellationToken cancellationToken)
     {

@@ -8,7 +8,7 @@ namespace EfNotify.Pusher;
 /// </summary>
 /// <remarks>
 /// Bound from the configuration section <c>EfNotify:Pusher</c> by default and validated when the host starts:
-/// <see cref="AppId"/>, <see cref="Key"/> and <see cref="Secret"/> are required, and exactly one of
+/// <see cref="AppId"/>, <see cref="Key"/> and <see cref="Secret"/> (or <see cref="Secrets"/>) are required, and exactly one of
 /// <see cref="Cluster"/> or <see cref="Host"/> must be set.
 /// </remarks>
 public sealed class PusherOptions
@@ -27,9 +27,18 @@ public sealed class PusherOptions
     [Required(ErrorMessage = "is required")]
     public string Key { get; set; } = "";
 
-    /// <summary>The application secret that signs requests and channel authorizations. Required; never logged.</summary>
-    [Required(ErrorMessage = "is required")]
+    /// <summary>
+    /// The application secret that signs requests and channel authorizations; never logged. Required, unless
+    /// <see cref="Secrets"/> is given instead. Read on every request, so a configuration reload takes effect on the next one.
+    /// </summary>
     public string Secret { get; set; } = "";
+
+    /// <summary>
+    /// The application secrets while one is rotated: the first signs requests and channel authorizations, and every one
+    /// is accepted by <see cref="PusherWebhookVerifier"/>, so a webhook signed with the old secret still verifies. Give
+    /// this or <see cref="Secret"/>, not both. Default: empty.
+    /// </summary>
+    public IList<string> Secrets { get; set; } = [];
 
     /// <summary>
     /// The Pusher cluster, for example <c>mt1</c> or <c>eu</c>: the REST API is <c>api-{cluster}.pusher.com</c> and
@@ -62,4 +71,7 @@ public sealed class PusherOptions
 
     /// <summary>How long one HTTP request may take before it fails with a <see cref="TimeoutException"/>. Default: 10 seconds.</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The secret that signs: the first of <see cref="Secrets"/>, else <see cref="Secret"/>.</summary>
+    internal string SigningSecret => Secrets is { Count: > 0 } ? Secrets[0] : Secret;
 }

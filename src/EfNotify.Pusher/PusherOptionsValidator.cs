@@ -28,6 +28,7 @@ internal sealed partial class PusherOptionsValidator : IValidateOptions<PusherOp
             }
         }
 
+        ValidateSecrets(options, failures);
         var hasCluster = !string.IsNullOrWhiteSpace(options.Cluster);
         var hasHost = !string.IsNullOrWhiteSpace(options.Host);
         if (!hasCluster && !hasHost)
@@ -53,6 +54,28 @@ internal sealed partial class PusherOptionsValidator : IValidateOptions<PusherOp
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private void ValidateSecrets(PusherOptions options, List<string> failures)
+    {
+        var secrets = options.Secrets ?? [];
+        var hasSecret = !string.IsNullOrEmpty(options.Secret);
+        if (!hasSecret && secrets.Count == 0)
+        {
+            failures.Add($"{Setting(nameof(PusherOptions.Secret))} is required (or {Setting(nameof(PusherOptions.Secrets))}, a list whose first entry signs)");
+        }
+        else if (hasSecret && secrets.Count > 0)
+        {
+            failures.Add($"Set either {Setting(nameof(PusherOptions.Secret))} or {Setting(nameof(PusherOptions.Secrets))}, not both");
+        }
+
+        for (var i = 0; i < secrets.Count; i++)
+        {
+            if (string.IsNullOrEmpty(secrets[i]))
+            {
+                failures.Add($"{Setting(nameof(PusherOptions.Secrets))}:{i} must not be empty");
+            }
+        }
     }
 
     private string Setting(string member) => $"{_sectionName}:{member}";

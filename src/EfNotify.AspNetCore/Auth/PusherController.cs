@@ -30,7 +30,7 @@ internal sealed partial class PusherController(
     IChannelAccess access,
     PusherChannelAuthorizer authorizer,
     IAuthorizationService authorization,
-    IOptions<PusherOptions> pusherOptions,
+    IOptionsMonitor<PusherOptions> pusherOptions,
     IOptions<EfNotifyAspNetCoreOptions> options,
     ILogger<PusherController> logger) : ControllerBase
 {
@@ -40,7 +40,7 @@ internal sealed partial class PusherController(
     [ResponseCache(NoStore = true, Location = ResponseCacheLocation.None)]
     public IActionResult Key()
     {
-        var settings = pusherOptions.Value;
+        var settings = pusherOptions.CurrentValue; // a reloaded key (rotation) is served at once
         var buffer = new ArrayBufferWriter<byte>(512);
         using (var writer = new Utf8JsonWriter(buffer))
         {

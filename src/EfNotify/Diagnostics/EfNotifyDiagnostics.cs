@@ -48,6 +48,16 @@ public static class EfNotifyDiagnostics
     /// <summary>Gauge of the age of the oldest pending outbox row, in seconds; 0 when none is pending.</summary>
     public const string OldestPendingAgeGaugeName = "efnotify.outbox.oldest_pending_age";
 
+    /// <summary>
+    /// Counter of refusals that paused publishing (<c>{refusal}</c>): the server refused the application rather than its
+    /// events (a wrong key or secret, an expired timestamp, an application disabled, over its quota or unknown), at most
+    /// one per back-off period. Tagged <see cref="PauseStatusCodeTagName"/> when the server gave a status.
+    /// </summary>
+    public const string PausedCounterName = "efnotify.publish.paused";
+
+    /// <summary>The tag of <see cref="PausedCounterName"/> with the refusal's status code: <c>efnotify.pause.status_code</c>.</summary>
+    public const string PauseStatusCodeTagName = "efnotify.pause.status_code";
+
     /// <summary>The tag of <see cref="DeadLetteredCounterName"/> that says why: <c>efnotify.dead_letter.reason</c>.</summary>
     public const string DeadLetterReasonTagName = "efnotify.dead_letter.reason";
 

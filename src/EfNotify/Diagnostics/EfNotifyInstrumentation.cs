@@ -18,6 +18,7 @@ internal sealed class EfNotifyInstrumentation : IDisposable
     private readonly Counter<long> _published;
     private readonly Counter<long> _retried;
     private readonly Counter<long> _deadLettered;
+    private readonly Counter<long> _paused;
     private readonly Histogram<double> _latency;
 
     public EfNotifyInstrumentation(OutboxMonitor monitor, TimeProvider time, IMeterFactory? meterFactory)
@@ -33,6 +34,8 @@ internal sealed class EfNotifyInstrumentation : IDisposable
             EfNotifyDiagnostics.RetriedCounterName, "{retry}", "Immediate retries of publish requests after transient failures.");
         _deadLettered = _meter.CreateCounter<long>(
             EfNotifyDiagnostics.DeadLetteredCounterName, "{notification}", "Notifications dead-lettered.");
+        _paused = _meter.CreateCounter<long>(
+            EfNotifyDiagnostics.PausedCounterName, "{refusal}", "Refusals of the application that paused publishing, at most one per back-off period.");
         _latency = _meter.CreateHistogram(
             EfNotifyDiagnostics.PublishLatencyHistogramName,
             "ms",
@@ -63,6 +66,18 @@ internal sealed class EfNotifyInstrumentation : IDisposable
     public void Retried() => _retried.Add(1);
 
     public void DeadLettered(int count, bool refused) => _deadLettered.Add(count, refused ? Refused : AttemptsExhausted);
+
+    public void Paused(int? statusCode)
+    {
+        if (statusCode is { } code)
+        {
+            _paused.Add(1, new KeyValuePair<string, object?>(EfNotifyDiagnostics.PauseStatusCodeTagName, code));
+        }
+        else
+        {
+            _paused.Add(1);
+        }
+    }
 
     public static Activity? StartCapture() => ActivitySource.StartActivity(EfNotifyDiagnostics.CaptureActivityName);
 

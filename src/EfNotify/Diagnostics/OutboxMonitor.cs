@@ -10,6 +10,7 @@ internal sealed class OutboxMonitor
     private OutboxBacklog? _backlog;
     private DateTime? _startedAt;
     private DateTime? _lastIteration;
+    private PublishingPause? _pause;
 
     /// <summary>The backlog as last counted; <see langword="null"/> until the dispatcher of this process counted it.</summary>
     public OutboxBacklog? Backlog
@@ -47,6 +48,34 @@ internal sealed class OutboxMonitor
         }
     }
 
+    /// <summary>Why publishing is paused, since when and until when; <see langword="null"/> while it is not.</summary>
+    public PublishingPause? Pause
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _pause;
+            }
+        }
+    }
+
+    public void Paused(PublishingPause pause)
+    {
+        lock (_lock)
+        {
+            _pause = pause;
+        }
+    }
+
+    public void Resumed()
+    {
+        lock (_lock)
+        {
+            _pause = null;
+        }
+    }
+
     public void DispatcherStarted(DateTime now)
     {
         lock (_lock)
@@ -63,6 +92,7 @@ internal sealed class OutboxMonitor
             _startedAt = null;
             _lastIteration = null;
             _backlog = null;
+            _pause = null;
         }
     }
 
@@ -90,3 +120,6 @@ internal sealed class OutboxMonitor
         }
     }
 }
+
+/// <summary>A pause of publishing: the server's reason, when it began and when the next attempt is due.</summary>
+internal sealed record PublishingPause(string Reason, DateTime Since, DateTime NextAttempt);

@@ -7,7 +7,9 @@ namespace EfNotify;
 /// <remarks>
 /// An implementation returns normally only when the server accepted every event of the batch. It throws a
 /// <see cref="PublishException"/> when the server refused the batch, saying whether the refusal is transient
-/// (retry later) or permanent (retrying the same events can never succeed). Network faults and timeouts may be
+/// (retry later) or permanent, and what a permanent refusal concerns (<see cref="PublishException.Scope"/>): the events
+/// (retrying them can never succeed) or the whole application (its credentials, clock or account: no event is at fault,
+/// and every event succeeds once that is fixed). Network faults and timeouts may be
 /// thrown as they are (<see cref="HttpRequestException"/>, <see cref="TimeoutException"/>); the dispatcher treats
 /// them as transient.
 /// </remarks>
@@ -53,4 +55,24 @@ public sealed class PublishException : Exception
 
     /// <summary><see langword="true"/> when retrying later may succeed; <see langword="false"/> for a permanent refusal.</summary>
     public bool IsTransient { get; }
+
+    /// <summary>
+    /// What a permanent refusal concerns. <see cref="PublishRefusalScope.Application"/> pauses the dispatcher, which keeps
+    /// every row pending and tries again after a backoff; <see cref="PublishRefusalScope.Event"/> dead-letters the refused
+    /// events. Not read when <see cref="IsTransient"/> is <see langword="true"/>. Default: <see cref="PublishRefusalScope.Event"/>.
+    /// </summary>
+    public PublishRefusalScope Scope { get; init; }
+}
+
+/// <summary>What a permanent refusal by the server concerns.</summary>
+public enum PublishRefusalScope
+{
+    /// <summary>The events of the request (too large, an invalid channel or event name): sending them again cannot succeed.</summary>
+    Event,
+
+    /// <summary>
+    /// Every request of the application, whatever its events (wrong key or secret, a clock out of the server's window, an
+    /// application disabled, over its quota or unknown to the server): a fault of the configuration or the account.
+    /// </summary>
+    Application,
 }

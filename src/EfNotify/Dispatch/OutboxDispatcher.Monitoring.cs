@@ -28,6 +28,7 @@ internal sealed partial class OutboxDispatcher<TContext>
 
     private void RecordPublished(List<OutboxMessage> rows, List<Item> chunk)
     {
+        ResumeIfPaused();
         foreach (var item in chunk)
         {
             Instrumentation.Published(rows[item.Row].CreatedAt);

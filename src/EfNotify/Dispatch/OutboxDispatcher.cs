@@ -18,7 +18,8 @@ namespace EfNotify.Dispatch;
 /// unless this instance leads), published in id order in batches the transport accepts, and marked delivered only after
 /// the server accepted them; a leader records deliveries off its publishing path (<see cref="DeliveryRecorder"/>), so the
 /// path from a commit to the server holds no database write. Transient failures are retried at once (Polly) and then
-/// later with a persisted backoff; permanent refusals are dead-lettered with the reason and do not hold up the rest.
+/// later with a persisted backoff; permanent refusals are dead-lettered with the reason and do not hold up the rest,
+/// unless they concern the application rather than its events: then publishing pauses (<see cref="PauseAsync"/>).
 /// </summary>
 internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
     where TContext : DbContext
@@ -99,6 +100,13 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
                 await CleanupIfDueAsync(stoppingToken).ConfigureAwait(false);
                 await ReportIterationAsync(stoppingToken).ConfigureAwait(false);
                 failures = 0;
+                if (IsPaused)
+                {
+                    await ReleaseContextsAsync().ConfigureAwait(false);
+                    await PauseAsync(stoppingToken).ConfigureAwait(false);
+                    continue;
+                }
+
                 if (full)
                 {
                     continue; // more rows are waiting
@@ -267,6 +275,13 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
             var chunk = items.GetRange(start, end - start);
             start = end;
             var failure = await PublishTracedAsync(transport, chunk, states[first].Started ? CancellationToken.None : stoppingToken).ConfigureAwait(false);
+            if (failure is { ConcernsApplication: true })
+            {
+                Paused(failure); // no event is at fault: this row and those after it stay pending, untouched
+                unsent = first;
+                break;
+            }
+
             if (failure is null)
             {
                 RecordPublished(rows, chunk);
@@ -313,6 +328,12 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
                 else if (single.IsTransient)
                 {
                     stopped = (item.Row, single.Reason);
+                    break;
+                }
+                else if (single.ConcernsApplication)
+                {
+                    Paused(single);
+                    unsent = item.Row;
                     break;
                 }
                 else
@@ -418,7 +439,8 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
         }
         catch (PublishException exception)
         {
-            return new Failure(exception.IsTransient, Describe(exception));
+            return new Failure(
+                exception.IsTransient, Describe(exception), exception is { IsTransient: false, Scope: PublishRefusalScope.Application }, exception.StatusCode);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -590,7 +612,8 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
     /// <summary>Notification <c>Index</c> of claimed row <c>Row</c>.</summary>
     private sealed record Item(int Row, int Index, OutgoingEvent Event);
 
-    private sealed record Failure(bool IsTransient, string Reason);
+    /// <summary>Why a request failed; <c>ConcernsApplication</c> for a permanent refusal of every request of the application, not of these events.</summary>
+    private sealed record Failure(bool IsTransient, string Reason, bool ConcernsApplication = false, int? StatusCode = null);
 
     private sealed class RowState
     {

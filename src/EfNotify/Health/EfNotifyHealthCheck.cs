@@ -34,6 +34,18 @@ internal sealed class EfNotifyHealthCheck(
         };
 
         var now = time.GetUtcNow().UtcDateTime;
+        if (monitor.Pause is { } pause)
+        {
+            var paused = now > pause.Since ? now - pause.Since : TimeSpan.Zero;
+            data["paused_seconds"] = paused.TotalSeconds;
+            data["paused_reason"] = pause.Reason;
+            return new HealthCheckResult(
+                context.Registration.FailureStatus,
+                $"Publishing has been paused for {paused.TotalSeconds:0.#} s because the server refuses the application, not its events: {pause.Reason}. "
+                + $"The {backlog.PendingCount} pending notification rows are kept and go out once the configuration or account is fixed; next attempt at {pause.NextAttempt:O}.",
+                data: data);
+        }
+
         if (monitor.StartedAt is { } started)
         {
             var since = monitor.LastIteration ?? started;

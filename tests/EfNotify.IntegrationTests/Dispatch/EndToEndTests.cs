@@ -166,20 +166,4 @@ public sealed class EndToEndTests(SoketiServer server)
         Assert.False(data.RootElement.TryGetProperty("values", out _));
         Assert.True(received.Data.Length < 10_240);
     }
-
-    [SoketiFact]
-    public async Task A_wrong_secret_is_dead_lettered_after_one_attempt_with_the_reason()
-    {
-        await using var host = await NotifyHost.StartAsync(server.Options, pusherChange: o => o.Secret = "not-the-secret");
-        await host.AddAsync(new Card { Title = "refused" });
-
-        await Eventually.UntilAsync(
-            async () => (await host.RowsAsync()).Single().Status == OutboxStatus.DeadLettered, Deadline, "the row dead-lettered");
-        var row = Assert.Single(await host.RowsAsync());
-        Assert.Equal(1, row.Attempts);
-        Assert.Contains("401", row.LastError, StringComparison.Ordinal);
-        Assert.DoesNotContain("not-the-secret", row.LastError, StringComparison.Ordinal);
-        Assert.DoesNotContain(host.Logs.Entries, e => e.Message.Contains("not-the-secret", StringComparison.Ordinal));
-        Assert.DoesNotContain(host.Logs.Entries, e => e.Id.Id == 2); // no retries for a permanent refusal
-    }
 }

@@ -1,5 +1,6 @@
 using EfNotify.Pusher;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -32,22 +33,25 @@ public sealed class NotifyHost : IAsyncDisposable
         Action<PusherOptions>? pusherChange = null,
         bool startHost = true,
         Action<IServiceProvider, DbContextOptionsBuilder>? database = null,
-        Action<IServiceCollection>? services = null)
+        Action<IServiceCollection>? services = null,
+        IConfiguration? pusherConfiguration = null)
     {
         databasePath ??= Path.Combine(Path.GetTempPath(), $"efnotify-it-{Guid.NewGuid():N}.db");
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
         builder.Logging.AddProvider(new CollectingLoggerProvider());
         builder.Services.AddSingleton<INotifierContext>(new TestNotifier());
-        builder.Services
+        var efNotify = builder.Services
             .AddEfNotify<BoardContext>(o =>
             {
                 o.PollingInterval = TimeSpan.FromMilliseconds(200);
                 o.RetryBaseDelay = TimeSpan.FromMilliseconds(20);
                 o.MaxBackoff = TimeSpan.FromMilliseconds(500);
                 options?.Invoke(o);
-            })
-            .AddPusher(o =>
+            });
+        _ = pusherConfiguration is not null
+            ? efNotify.AddPusher(pusherConfiguration) // the test changes and reloads it: no settings of this host's own
+            : efNotify.AddPusher(o =>
             {
                 o.AppId = pusher.AppId;
                 o.Key = pusher.Key;
