@@ -1,4 +1,5 @@
 using EfNotify;
+using EfNotify.Pusher;
 using EfNotify.Testing;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -9,9 +10,10 @@ public static class EfNotifyTestingServiceCollectionExtensions
 {
     /// <summary>
     /// Replaces the transport with <see cref="InMemoryNotifications"/> (resolve it to await notifications), keeping EfNotify's
-    /// real interceptor, outbox and dispatcher. Needs no Pusher settings unless the application also calls
-    /// <c>.AddPusher()</c>, whose settings are still validated. Call it after the application's registrations, for example
-    /// in <c>ConfigureTestServices</c>; calling it again is harmless.
+    /// real interceptor, outbox and dispatcher. Needs no Pusher settings: where the application calls <c>.AddPusher()</c>,
+    /// settings it left empty get test values (a self-hosted server on 127.0.0.1), so start-up validation passes and
+    /// <c>/pusher/key</c> and <c>/pusher/auth</c> answer. Call it after the application's registrations, for example in
+    /// <c>ConfigureTestServices</c>; calling it again is harmless.
     /// </summary>
     /// <param name="services">The application's services.</param>
     /// <returns>The same services.</returns>
@@ -22,7 +24,19 @@ public static class EfNotifyTestingServiceCollectionExtensions
         services.TryAddSingleton<InMemoryNotifications>();
         services.RemoveAll<INotificationTransport>();
         services.AddSingleton<INotificationTransport>(sp => sp.GetRequiredService<InMemoryNotifications>());
+        services.PostConfigure<PusherOptions>(TestPusherSettings);
         return services;
+    }
+
+    private static void TestPusherSettings(PusherOptions options)
+    {
+        options.AppId = string.IsNullOrWhiteSpace(options.AppId) ? "efnotify-testing" : options.AppId;
+        options.Key = string.IsNullOrWhiteSpace(options.Key) ? "efnotify-testing-key" : options.Key;
+        options.Secret = string.IsNullOrWhiteSpace(options.Secret) ? "efnotify-testing-secret" : options.Secret;
+        if (string.IsNullOrWhiteSpace(options.Cluster) && string.IsNullOrWhiteSpace(options.Host))
+        {
+            (options.Host, options.UseTls) = ("127.0.0.1", false);
+        }
     }
 
     /// <summary>
