@@ -14,7 +14,7 @@ using Microsoft.Extensions.Options;
 var builder = Host.CreateApplicationBuilder(args);
 builder.Logging.SetMinimumLevel(LogLevel.Warning);
 var database = Path.Combine(Path.GetTempPath(), $"efnotify-demo-{Guid.NewGuid():N}.db");
-builder.Services.AddEfNotify<ShopDb>().AddPusher(builder.Configuration);
+builder.Services.AddEfNotify<ShopDb>().AddPusher();   // binds EfNotify and EfNotify:Pusher
 builder.Services.AddDbContext<ShopDb>((sp, o) => o.UseSqlite($"Data Source={database}").UseEfNotify(sp));
 
 using var host = builder.Build();

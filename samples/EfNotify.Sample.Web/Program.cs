@@ -29,8 +29,8 @@ builder.Services.AddAuthorization();
 builder.Services.AddScoped<IAuthorizationHandler, RoomMemberHandler>();
 
 // EfNotify: the outbox and its dispatcher, Pusher (EfNotify:Pusher in appsettings.json), and the browser endpoints.
-builder.Services.AddEfNotify<SampleContext>(builder.Configuration.GetSection("EfNotify"))
-    .AddPusher(builder.Configuration)
+builder.Services.AddEfNotify<SampleContext>()                   // binds EfNotify (dispatcher options)
+    .AddPusher()                                              // binds EfNotify:Pusher
     .AddAspNetCore<SampleContext>(o => o
         .Allow<Person>((user, person) => person.UserName == user.Identity?.Name)
         .AllowList<TaskCard>(user => user.IsInRole("User")));

@@ -1,6 +1,7 @@
 using System.Reflection;
 using EfNotify.AspNetCore;
 using EfNotify.AspNetCore.Auth;
+using EfNotify.Configuration;
 using Microsoft.AspNetCore.Mvc.ApplicationParts;
 using Microsoft.AspNetCore.Mvc.Controllers;
 using Microsoft.EntityFrameworkCore;
@@ -23,8 +24,9 @@ public static class AspNetCoreEfNotifyBuilderExtensions
     /// A subscription to an object's channel is granted only when the user is authenticated, meets
     /// <see cref="EfNotifyAspNetCoreOptions.RequiredRole"/> and <see cref="EfNotifyAspNetCoreOptions.RequiredPolicy"/>, and may read
     /// the object, which is loaded through <typeparamref name="TContext"/> so that its global query filters apply. Entity types
-    /// without a rule or an authorization handler are refused. Options bind from <c>EfNotify:AspNetCore</c> and are validated
-    /// when the host starts. An <see cref="INotifierContext"/> registered by the application is kept. Calling it again only
+    /// without a rule or an authorization handler are refused. Options bind from the <c>EfNotify:AspNetCore</c> section of the
+    /// application's configuration, then <paramref name="configure"/> is applied, and are validated when the host starts: a rule
+    /// for a type that <typeparamref name="TContext"/> does not map fails there, naming the type. An <see cref="INotifierContext"/> registered by the application is kept. Calling it again only
     /// adds configuration.
     /// </remarks>
     /// <typeparam name="TContext">The application's DbContext through which objects are loaded for the access check.</typeparam>
@@ -36,13 +38,14 @@ public static class AspNetCoreEfNotifyBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         var services = builder.Services;
-        var options = services.AddOptions<EfNotifyAspNetCoreOptions>().BindConfiguration(EfNotifyAspNetCoreOptions.SectionName).ValidateOnStart();
+        SectionBinding.Add<EfNotifyAspNetCoreOptions>(services, EfNotifyAspNetCoreOptions.SectionName);
+        var options = services.AddOptions<EfNotifyAspNetCoreOptions>().ValidateOnStart();
         if (configure is not null)
         {
             options.Configure(configure);
         }
 
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<EfNotifyAspNetCoreOptions>, EfNotifyAspNetCoreOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<EfNotifyAspNetCoreOptions>, EfNotifyAspNetCoreOptionsValidator<TContext>>());
         services.AddHttpContextAccessor();
         services.AddAuthorizationCore();
         services.TryAddScoped<IChannelAccess, ChannelAccess<TContext>>();

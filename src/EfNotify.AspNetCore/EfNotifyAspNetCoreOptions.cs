@@ -98,4 +98,8 @@ public sealed class EfNotifyAspNetCoreOptions
     }
 
     internal Func<ClaimsPrincipal, bool>? FindListRule(Type clrType) => _listRules.GetValueOrDefault(clrType);
+
+    internal IEnumerable<Type> ObjectRuleTypes => _objectRules.Keys;
+
+    internal IEnumerable<Type> ListRuleTypes => _listRules.Keys;
 }

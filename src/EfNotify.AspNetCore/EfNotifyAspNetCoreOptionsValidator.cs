@@ -1,11 +1,17 @@
 using EfNotify.Pusher;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace EfNotify.AspNetCore;
 
-/// <summary>Checks at start-up what the endpoints need, naming each setting by its configuration key.</summary>
-internal sealed class EfNotifyAspNetCoreOptionsValidator(IServiceProvider services) : IValidateOptions<EfNotifyAspNetCoreOptions>
+/// <summary>
+/// Checks at start-up what the endpoints need, naming each setting by its configuration key and each rule by its type.
+/// It asks whether the Pusher signer is registered without building it, so that a bad Pusher setting is reported once,
+/// by Pusher's own validation (issue 14).
+/// </summary>
+internal sealed class EfNotifyAspNetCoreOptionsValidator<TContext>(IServiceProvider services) : IValidateOptions<EfNotifyAspNetCoreOptions>
+    where TContext : DbContext
 {
     public ValidateOptionsResult Validate(string? name, EfNotifyAspNetCoreOptions options)
     {
@@ -25,12 +31,38 @@ internal sealed class EfNotifyAspNetCoreOptionsValidator(IServiceProvider servic
             failures.Add($"{nameof(EfNotifyAspNetCoreOptions)}.{nameof(options.ReadRequirement)} is required");
         }
 
-        using var scope = services.CreateScope();
-        if (scope.ServiceProvider.GetService<PusherChannelAuthorizer>() is null)
+        if (services.GetService<IServiceProviderIsService>() is { } registered && !registered.IsService(typeof(PusherChannelAuthorizer)))
         {
-            failures.Add("EfNotify's ASP.NET Core endpoints sign with Pusher: call .AddPusher(...) on the builder returned by AddEfNotify");
+            failures.Add("EfNotify's ASP.NET Core endpoints sign with Pusher: call .AddPusher() on the builder returned by AddEfNotify");
         }
 
+        failures.AddRange(UnmappedRuleTypes(options));
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private IEnumerable<string> UnmappedRuleTypes(EfNotifyAspNetCoreOptions options)
+    {
+        if (!options.ObjectRuleTypes.Any() && !options.ListRuleTypes.Any())
+        {
+            yield break;
+        }
+
+        using var scope = services.CreateScope();
+        if (scope.ServiceProvider.GetService<TContext>() is not { } context)
+        {
+            yield return $"EfNotify's ASP.NET Core endpoints load objects through {typeof(TContext).Name}, which is not registered: call AddDbContext<{typeof(TContext).Name}>(...)";
+            yield break;
+        }
+
+        var mapped = context.Model.GetEntityTypes().Where(e => !e.IsOwned()).Select(e => e.ClrType).ToList();
+        foreach (var type in options.ObjectRuleTypes.Where(t => !mapped.Any(t.IsAssignableFrom)))
+        {
+            yield return $"Allow<{type.Name}>: {type.FullName} is not an entity type of {typeof(TContext).Name}, so the rule would never apply";
+        }
+
+        foreach (var type in options.ListRuleTypes.Where(t => !mapped.Contains(t)))
+        {
+            yield return $"AllowList<{type.Name}>: {type.FullName} is not an entity type of {typeof(TContext).Name}, so the rule would never apply";
+        }
     }
 }

@@ -1,3 +1,4 @@
+using EfNotify.Configuration;
 using EfNotify.Pusher;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -10,26 +11,33 @@ namespace EfNotify;
 public static class PusherEfNotifyBuilderExtensions
 {
     /// <summary>
-    /// Publishes EfNotify's notifications through Pusher Channels (or soketi), configured in code.
-    /// Registers <see cref="PusherClient"/> (a typed <see cref="HttpClient"/>), <see cref="PusherChannelAuthorizer"/> and
-    /// the transport, and validates <see cref="PusherOptions"/> when the host starts. Calling it again only adds configuration.
+    /// Publishes EfNotify's notifications through Pusher Channels (or soketi). The options bind from the
+    /// <c>EfNotify:Pusher</c> section of the application's configuration, then <paramref name="configure"/> is applied, so
+    /// code wins. Registers <see cref="PusherClient"/> (a typed <see cref="HttpClient"/> whose per-request logs are off:
+    /// EfNotify logs failures itself), <see cref="PusherChannelAuthorizer"/> and the transport, and validates
+    /// <see cref="PusherOptions"/> when the host starts, naming each bad setting by its key
+    /// (<c>EfNotify:Pusher:Secret is required</c>). Calling it again only adds configuration.
     /// </summary>
     /// <param name="builder">The builder returned by <c>AddEfNotify</c>.</param>
-    /// <param name="configure">Sets the options.</param>
+    /// <param name="configure">Changes to the options after the configuration section. Default: none.</param>
     /// <returns>The same builder.</returns>
-    public static EfNotifyBuilder AddPusher(this EfNotifyBuilder builder, Action<PusherOptions> configure)
+    public static EfNotifyBuilder AddPusher(this EfNotifyBuilder builder, Action<PusherOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        ArgumentNullException.ThrowIfNull(configure);
-        builder.Services.Configure(configure);
         AddServices(builder.Services, PusherOptions.DefaultSectionName);
+        if (configure is not null)
+        {
+            builder.Services.Configure(configure);
+        }
+
         return builder;
     }
 
     /// <summary>
     /// Publishes EfNotify's notifications through Pusher Channels (or soketi), configured from a configuration section.
-    /// Otherwise as <see cref="AddPusher(EfNotifyBuilder, Action{PusherOptions})"/>; validation messages name the
-    /// settings by their keys, for example <c>EfNotify:Pusher:Secret is required</c>.
+    /// Otherwise as <see cref="AddPusher(EfNotifyBuilder, Action{PusherOptions})"/>, with <paramref name="sectionName"/> of
+    /// <paramref name="configuration"/> bound after it: for a section of another name, which validation messages then name
+    /// (<c>Realtime:Secret is required</c>), or a configuration that is not the application's.
     /// </summary>
     /// <param name="builder">The builder returned by <c>AddEfNotify</c>.</param>
     /// <param name="configuration">The application's configuration (the root, not the section).</param>
@@ -43,13 +51,14 @@ public static class PusherEfNotifyBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(configuration);
         ArgumentException.ThrowIfNullOrEmpty(sectionName);
-        builder.Services.Configure<PusherOptions>(configuration.GetSection(sectionName));
         AddServices(builder.Services, sectionName);
+        builder.Services.Configure<PusherOptions>(configuration.GetSection(sectionName));
         return builder;
     }
 
     private static void AddServices(IServiceCollection services, string sectionName)
     {
+        SectionBinding.Add<PusherOptions>(services, PusherOptions.DefaultSectionName);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PusherOptions>>(new PusherOptionsValidator(sectionName)));
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => new PusherChannelAuthorizer(sp.GetRequiredService<IOptionsMonitor<PusherOptions>>()));
@@ -68,6 +77,7 @@ public static class PusherEfNotifyBuilderExtensions
         services.AddHttpClient<PusherClient>()
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(2) })
             .SetHandlerLifetime(Timeout.InfiniteTimeSpan)
-            .ConfigureHttpClient(client => client.Timeout = Timeout.InfiniteTimeSpan);
+            .ConfigureHttpClient(client => client.Timeout = Timeout.InfiniteTimeSpan)
+            .RemoveAllLoggers(); // four Information lines a publish otherwise; .AddDefaultLogger() on this client brings them back
     }
 }

@@ -1,6 +1,7 @@
 using EfNotify;
 using System.Diagnostics.Metrics;
 using EfNotify.Capture;
+using EfNotify.Configuration;
 using EfNotify.Diagnostics;
 using EfNotify.Dispatch;
 using EfNotify.Outbox;
@@ -8,6 +9,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -18,8 +20,13 @@ public static class EfNotifyServiceCollectionExtensions
     /// Registers EfNotify for <typeparamref name="TContext"/>, the DbContext whose model holds the outbox table: the
     /// interceptor that <c>UseEfNotify</c> adds to the context, the hosted dispatcher that publishes the outbox, and
     /// <see cref="IOutboxAdministration"/> to list and replay dead letters.
-    /// Add a transport on the returned builder, for example <c>.AddPusher(...)</c>. Calling it again is harmless.
+    /// Add a transport on the returned builder, for example <c>.AddPusher()</c>. Calling it again is harmless.
     /// </summary>
+    /// <remarks>
+    /// The dispatcher options bind from the <c>EfNotify</c> section of the application's configuration, then
+    /// <paramref name="configure"/> is applied, so code wins. They are validated when the host starts, each bad setting
+    /// named by its key (for example <c>EfNotify:ClaimBatchSize</c>).
+    /// </remarks>
     /// <typeparam name="TContext">The application's DbContext.</typeparam>
     /// <param name="services">The service collection.</param>
     /// <param name="configure">Changes to the dispatcher options; applied after the configuration section, if any.</param>
@@ -27,11 +34,40 @@ public static class EfNotifyServiceCollectionExtensions
     public static EfNotifyBuilder AddEfNotify<TContext>(this IServiceCollection services, Action<EfNotifyOptions>? configure = null)
         where TContext : DbContext
     {
-        var options = services.AddOptions<EfNotifyOptions>().ValidateDataAnnotations().ValidateOnStart();
+        var options = AddCore<TContext>(services);
         if (configure is not null)
         {
             options.Configure(configure);
         }
+
+        return new EfNotifyBuilder(services);
+    }
+
+    /// <summary>
+    /// Registers EfNotify as <see cref="AddEfNotify{TContext}(IServiceCollection, Action{EfNotifyOptions})"/> does, binding the
+    /// dispatcher options from <paramref name="configuration"/> as well, after the <c>EfNotify</c> section: for a section of
+    /// another name. <c>AddEfNotify&lt;TContext&gt;()</c> alone binds the <c>EfNotify</c> section.
+    /// </summary>
+    /// <typeparam name="TContext">The application's DbContext.</typeparam>
+    /// <param name="services">The service collection.</param>
+    /// <param name="configuration">The configuration section to bind.</param>
+    /// <returns>A builder to add a transport and integrations.</returns>
+    public static EfNotifyBuilder AddEfNotify<TContext>(this IServiceCollection services, IConfiguration configuration)
+        where TContext : DbContext
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        AddCore<TContext>(services).Bind(configuration);
+        return new EfNotifyBuilder(services);
+    }
+
+    private static OptionsBuilder<EfNotifyOptions> AddCore<TContext>(IServiceCollection services)
+        where TContext : DbContext
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        SectionBinding.Add<EfNotifyOptions>(services, EfNotifyOptions.SectionName);
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<EfNotifyOptions>>(
+            new SectionOptionsValidator<EfNotifyOptions>(EfNotifyOptions.SectionName)));
+        var options = services.AddOptions<EfNotifyOptions>().ValidateOnStart();
 
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<INotifierContext>(NullNotifierContext.Instance);
@@ -42,21 +78,6 @@ public static class EfNotifyServiceCollectionExtensions
         services.TryAddSingleton<EfNotifyInterceptor>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, OutboxDispatcher<TContext>>());
         services.TryAddSingleton<IOutboxAdministration, OutboxAdministration<TContext>>();
-        return new EfNotifyBuilder(services);
-    }
-
-    /// <summary>
-    /// Registers EfNotify as <see cref="AddEfNotify{TContext}(IServiceCollection, Action{EfNotifyOptions})"/> does, binding the
-    /// dispatcher options from <paramref name="configuration"/> (usually the <c>EfNotify</c> section).
-    /// </summary>
-    /// <typeparam name="TContext">The application's DbContext.</typeparam>
-    /// <param name="services">The service collection.</param>
-    /// <param name="configuration">The configuration section to bind.</param>
-    /// <returns>A builder to add a transport and integrations.</returns>
-    public static EfNotifyBuilder AddEfNotify<TContext>(this IServiceCollection services, IConfiguration configuration)
-        where TContext : DbContext
-    {
-        services.AddOptions<EfNotifyOptions>().Bind(configuration);
-        return services.AddEfNotify<TContext>();
+        return options;
     }
 }

@@ -1,6 +1,7 @@
 using EfNotify.IntegrationTests.Infrastructure;
 using EfNotify.Pusher;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace EfNotify.IntegrationTests.Pusher;
 
@@ -136,5 +137,48 @@ public sealed class PusherClientTests : IAsyncLifetime
 
         var received = await Subscriber.WaitForEventsAsync(3, e => e.Name is "single" or "many", Deadline);
         Assert.Equal(["0", "1", "2"], received.Select(e => e.Data));
+    }
+
+    [SoketiFact]
+    public async Task Publishing_writes_no_Information_lines_from_the_HTTP_client_issue_14()
+    {
+        var logs = new CategoryLoggerProvider();
+        var services = new ServiceCollection();
+        services.AddLogging(b => b.SetMinimumLevel(LogLevel.Trace).AddProvider(logs));
+        new EfNotifyBuilder(services).AddPusher(o =>
+        {
+            var options = _server.Options;
+            (o.AppId, o.Key, o.Secret, o.Host, o.Port, o.UseTls) = (options.AppId, options.Key, options.Secret, options.Host, options.Port, options.UseTls);
+        });
+        await using var provider = services.BuildServiceProvider();
+
+        await provider.GetRequiredService<INotificationTransport>().PublishAsync([new OutgoingEvent(_channel, "quiet", "0")], CancellationToken.None);
+
+        await Subscriber.WaitForEventsAsync(1, e => e.Name == "quiet", Deadline);
+        Assert.DoesNotContain(logs.Entries, e => e.Category.StartsWith("System.Net.Http", StringComparison.Ordinal) && e.Level < LogLevel.Warning);
+    }
+
+    private sealed class CategoryLoggerProvider : ILoggerProvider
+    {
+        private readonly System.Collections.Concurrent.ConcurrentQueue<(string Category, LogLevel Level)> _entries = new();
+
+        public IEnumerable<(string Category, LogLevel Level)> Entries => _entries;
+
+        public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class Logger(CategoryLoggerProvider owner, string category) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state)
+                where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => true;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+                => owner._entries.Enqueue((category, logLevel));
+        }
     }
 }
