@@ -57,6 +57,9 @@ public sealed class SoketiServer : IAsyncLifetime, IAsyncDisposable
     /// <summary>Why soketi cannot run here (no repository root, no node_modules), or <see langword="null"/> when it can.</summary>
     public static string? UnavailableReason => Location.Value.Reason;
 
+    /// <summary>The repository (where EfNotify.sln and node_modules are), or <see langword="null"/> when not found.</summary>
+    public static string? RepositoryRoot => Location.Value.Root;
+
     /// <summary>Whether this is a CI run (CI=true), where a missing soketi fails tests instead of skipping them.</summary>
     public static bool IsCi => string.Equals(System.Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
 
