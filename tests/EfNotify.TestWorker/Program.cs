@@ -9,7 +9,7 @@ using Microsoft.Extensions.Logging;
 // Commits one change per sequence number in [--from, --to): the Card at (sequence mod card count) gets the sequence in
 // its Notes (a notification), and a Board named "commit <sequence>" records the commit in the same transaction, so a
 // test can tell from the database which sequences were committed. "committed <sequence>" is printed after each
-// SaveChanges returns. The process runs EfNotify's dispatcher when --dispatcher is true.
+// SaveChanges returns. The process runs EfNotify's dispatcher when --dispatcher is true; --interval-ms paces the commits.
 var settings = new Dictionary<string, string>(StringComparer.Ordinal);
 for (var i = 0; i + 1 < args.Length; i += 2)
 {
@@ -22,6 +22,7 @@ string Setting(string name) => settings.TryGetValue(name, out var value)
 
 var from = int.Parse(Setting("from"), CultureInfo.InvariantCulture);
 var to = int.Parse(Setting("to"), CultureInfo.InvariantCulture);
+var interval = TimeSpan.FromMilliseconds(settings.TryGetValue("interval-ms", out var ms) ? int.Parse(ms, CultureInfo.InvariantCulture) : 0);
 var builder = Host.CreateApplicationBuilder();
 builder.Logging.ClearProviders(); // stdout carries only the commit lines
 builder.Services
@@ -76,6 +77,10 @@ for (var sequence = from; sequence < to; sequence++)
     await db.SaveChangesAsync();
     await Console.Out.WriteLineAsync($"committed {sequence}");
     await Console.Out.FlushAsync();
+    if (interval > TimeSpan.Zero)
+    {
+        await Task.Delay(interval);
+    }
 }
 
 await host.StopAsync();

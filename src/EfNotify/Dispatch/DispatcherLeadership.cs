@@ -1,6 +1,7 @@
 using System.Data;
 using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
 
 namespace EfNotify.Dispatch;
 
@@ -8,29 +9,74 @@ namespace EfNotify.Dispatch;
 /// Lets one dispatcher at a time publish an outbox shared by several processes. On PostgreSQL the leader holds a
 /// session-level advisory lock on a connection of its own; on a SQLite file it holds an exclusive lock on a file beside
 /// the database (<c>{database}.efnotify-lock</c>). Either lock goes with its holder: if the process dies, the server or
-/// the operating system releases it and another instance takes over at once. Because only the leader claims rows, it
+/// the operating system releases it and another instance takes over. Because only the leader claims rows, it
 /// needs no row leases, may take over rows still leased by a dead leader, and publication order holds across instances.
 /// Other databases (and in-memory SQLite) have no such lock: there every instance claims under row leases.
+/// <para>
+/// The leader listens for the commits of other instances (<see cref="InstanceSignal"/>). On PostgreSQL it waits for
+/// them on its lock connection, which therefore shows its loss the moment it happens (a terminated backend, a closed
+/// socket): <see cref="Lost"/> is then cancelled, and the dispatcher starts no further publish request.
+/// Instances that do not lead try to take the lock at most once per polling interval.
+/// </para>
 /// </summary>
-internal sealed class DispatcherLeadership(TimeProvider time) : IAsyncDisposable
+internal sealed partial class DispatcherLeadership(TimeProvider time, OutboxSignal signal, TimeSpan retryInterval, ILogger logger) : IAsyncDisposable
 {
-    private static readonly TimeSpan CheckInterval = TimeSpan.FromSeconds(1);
     private DbConnection? _connection;
     private FileStream? _lockFile;
-    private DateTimeOffset _lastCheck;
+    private FileSystemWatcher? _watcher;
+    private CancellationTokenSource? _term;
+    private Task _listening = Task.CompletedTask;
+    private DateTimeOffset _lastCheck = DateTimeOffset.MinValue;
     private bool _noFileLock;
+    private bool _connected;
+    private string? _lockPath;
+    private string? _channel;
 
     /// <summary>Whether this instance is the only one claiming rows (so other instances' leases are stale by definition).</summary>
     public bool IsExclusive => _connection is not null || _lockFile is not null;
+
+    /// <summary>
+    /// Cancelled as soon as this instance stops leading (its lock connection was lost): a publish must not start after
+    /// it, since another instance may lead by then. <see cref="CancellationToken.None"/> where the lock cannot be lost.
+    /// </summary>
+    public CancellationToken Lost => _term?.Token ?? CancellationToken.None;
+
+    /// <summary>
+    /// Sets up the signal by which this instance wakes the leader after its commits: <c>NOTIFY</c> on PostgreSQL, a
+    /// wake file beside a SQLite file; other databases (and in-memory SQLite) poll. Called once, before leading.
+    /// </summary>
+    public async Task ConnectAsync(DbContext db, CancellationToken cancellationToken)
+    {
+        if (_connected)
+        {
+            return;
+        }
+
+        if (IsPostgres(db))
+        {
+            var type = db.Database.GetDbConnection().GetType();
+            var connectionString = db.Database.GetConnectionString() ?? db.Database.GetDbConnection().ConnectionString;
+            _channel = PostgresInstanceSignal.Channel(LockKey(db));
+            signal.Instances = new PostgresInstanceSignal(() => Create(type, connectionString), _channel, logger);
+        }
+        else if (IsSqlite(db) && await SqliteFileAsync(db, cancellationToken).ConfigureAwait(false) is { } path)
+        {
+            _lockPath = path + ".efnotify-lock";
+            signal.Instances = new FileInstanceSignal(FileInstanceSignal.PathFor(path), logger);
+        }
+
+        _connected = true;
+    }
 
     /// <summary>Acquires or confirms leadership.</summary>
     /// <remarks>On a SQLite file whose folder this process may not write to, it claims under row leases instead.</remarks>
     /// <returns><see langword="false"/> when another instance leads; this one then publishes nothing.</returns>
     public async Task<bool> TryLeadAsync(DbContext db, CancellationToken cancellationToken)
     {
+        await ConnectAsync(db, cancellationToken).ConfigureAwait(false);
         if (IsSqlite(db))
         {
-            return await TryLeadSqliteAsync(db, cancellationToken).ConfigureAwait(false);
+            return TryLeadSqlite();
         }
 
         if (!IsPostgres(db))
@@ -38,41 +84,35 @@ internal sealed class DispatcherLeadership(TimeProvider time) : IAsyncDisposable
             return true;
         }
 
-        var now = time.GetUtcNow();
         if (_connection is not null)
         {
-            if (now - _lastCheck < CheckInterval && _connection.State == ConnectionState.Open)
+            if (!_term!.IsCancellationRequested)
             {
-                return true;
+                return true; // the listener watches the lock connection and cancels the term the moment it fails
             }
 
-            try
-            {
-                if (await ScalarAsync(_connection, "SELECT 1", cancellationToken).ConfigureAwait(false) is not null)
-                {
-                    _lastCheck = now;
-                    return true;
-                }
-            }
-            catch (DbException)
-            {
-                // The connection is gone, and the lock with it: try to lead again below.
-            }
-
-            await DisposeAsync().ConfigureAwait(false);
+            LogLeadershipLost(logger);
+            await StepDownAsync().ConfigureAwait(false);
         }
 
-        var connection = db.Database.GetDbConnection();
-        var own = (DbConnection)Activator.CreateInstance(connection.GetType())!;
-        own.ConnectionString = db.Database.GetConnectionString() ?? connection.ConnectionString;
+        var now = time.GetUtcNow();
+        if (now - _lastCheck < retryInterval)
+        {
+            return false; // another instance led at the last attempt: its own commits do not make this one try again
+        }
+
+        _lastCheck = now;
+        var own = Create(db.Database.GetDbConnection().GetType(), db.Database.GetConnectionString() ?? db.Database.GetDbConnection().ConnectionString);
         try
         {
             await own.OpenAsync(cancellationToken).ConfigureAwait(false);
-            var key = LockKey(db);
-            if (await ScalarAsync(own, $"SELECT pg_try_advisory_lock({key})", cancellationToken).ConfigureAwait(false) is true)
+            if (await ScalarAsync(own, $"SELECT pg_try_advisory_lock({LockKey(db)})", cancellationToken).ConfigureAwait(false) is true)
             {
                 _connection = own;
-                _lastCheck = now;
+                _term = new CancellationTokenSource();
+                var term = _term;
+                Lead();
+                _listening = Task.Run(() => ListenAsync(own, term), CancellationToken.None);
                 return true;
             }
         }
@@ -89,21 +129,68 @@ internal sealed class DispatcherLeadership(TimeProvider time) : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (_connection is { } connection)
-        {
-            _connection = null;
-            await connection.DisposeAsync().ConfigureAwait(false);
-        }
-
+        await StepDownAsync().ConfigureAwait(false);
         if (_lockFile is { } lockFile)
         {
             // The file stays: deleting it could let a process that has just opened it lock a name nobody else sees.
             _lockFile = null;
             await lockFile.DisposeAsync().ConfigureAwait(false);
         }
+
+        _watcher?.Dispose();
+        _watcher = null;
+        signal.Leads = false;
+        if (signal.Instances is { } instances)
+        {
+            signal.Instances = null;
+            await instances.DisposeAsync().ConfigureAwait(false);
+        }
     }
 
-    private async Task<bool> TryLeadSqliteAsync(DbContext db, CancellationToken cancellationToken)
+    private void Lead()
+    {
+        signal.Leads = true;
+        LogLeading(logger);
+    }
+
+    /// <summary>Waits for signals on the lock connection; its failure ends this term of leadership at once.</summary>
+    private async Task ListenAsync(DbConnection connection, CancellationTokenSource term)
+    {
+        try
+        {
+            await PostgresInstanceSignal.ListenAsync(connection, _channel!, signal.Wake, term.Token).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+            // Lost connection, or the term ended: either way this instance no longer leads.
+        }
+
+        signal.Leads = false;
+        await term.CancelAsync().ConfigureAwait(false);
+        signal.Wake(); // the loop learns of it now rather than at its next poll
+    }
+
+    private async Task StepDownAsync()
+    {
+        if (_connection is { } connection)
+        {
+            _connection = null;
+            await _term!.CancelAsync().ConfigureAwait(false);
+            await _listening.ConfigureAwait(false);
+            _term.Dispose();
+            _term = null;
+            await connection.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private static DbConnection Create(Type type, string connectionString)
+    {
+        var connection = (DbConnection)Activator.CreateInstance(type)!;
+        connection.ConnectionString = connectionString;
+        return connection;
+    }
+
+    private bool TryLeadSqlite()
     {
         if (_lockFile is not null || _noFileLock)
         {
@@ -111,27 +198,24 @@ internal sealed class DispatcherLeadership(TimeProvider time) : IAsyncDisposable
         }
 
         var now = time.GetUtcNow();
-        if (now - _lastCheck < CheckInterval)
+        if (now - _lastCheck < retryInterval)
         {
             return false; // another instance led at the last check
         }
 
         _lastCheck = now;
-        var path = await SqliteFileAsync(db, cancellationToken).ConfigureAwait(false);
-        if (path is null)
+        if (_lockPath is not { } lockPath)
         {
             _noFileLock = true; // in memory: nothing outside this process can share it
             return true;
         }
 
-        var lockPath = path + ".efnotify-lock";
         try
         {
             // FileShare.None is an exclusive advisory lock (flock on Unix, a share mode on Windows): held by one open
             // handle at a time, across processes and within one, and released by the operating system when the process
             // dies. Opened for reading, so an existing lock file works on a read-only file system too.
             _lockFile = new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.Read, FileShare.None, 1, FileOptions.None);
-            return true;
         }
         catch (IOException) when (File.Exists(lockPath))
         {
@@ -144,6 +228,18 @@ internal sealed class DispatcherLeadership(TimeProvider time) : IAsyncDisposable
             _noFileLock = true;
             return true;
         }
+
+        try
+        {
+            _watcher = FileInstanceSignal.Watch(FileInstanceSignal.PathFor(lockPath[..^".efnotify-lock".Length]), signal.Wake);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or PlatformNotSupportedException)
+        {
+            LogNoWakeFile(logger, exception); // it leads all the same, and finds other instances' rows by polling
+        }
+
+        Lead();
+        return true;
     }
 
     /// <summary>The database file of a SQLite context, or <see langword="null"/> for an in-memory database.</summary>
@@ -179,6 +275,15 @@ internal sealed class DispatcherLeadership(TimeProvider time) : IAsyncDisposable
 
         return unchecked((long)hash);
     }
+
+    [LoggerMessage(EventId = 21, Level = LogLevel.Information, Message = "This instance now leads: it publishes the outbox")]
+    private static partial void LogLeading(ILogger logger);
+
+    [LoggerMessage(EventId = 22, Level = LogLevel.Warning, Message = "This instance lost its leadership (the lock connection failed): it publishes nothing more until it leads again")]
+    private static partial void LogLeadershipLost(ILogger logger);
+
+    [LoggerMessage(EventId = 23, Level = LogLevel.Warning, Message = "The wake file beside the database cannot be watched; commits of other instances are found by polling")]
+    private static partial void LogNoWakeFile(ILogger logger, Exception exception);
 
     private static async Task<object?> ScalarAsync(DbConnection connection, string sql, CancellationToken cancellationToken)
     {

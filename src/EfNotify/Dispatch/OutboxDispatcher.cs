@@ -52,7 +52,7 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
         _options = options.Value;
         _logger = logger;
         _pipeline = BuildPipeline(_options, time, logger, Instrumentation);
-        _leadership = new DispatcherLeadership(time);
+        _leadership = new DispatcherLeadership(time, signal, _options.PollingInterval, logger);
         _loopContext = new ContextSlot<TContext>(services);
         _prefetchContext = new ContextSlot<TContext>(services);
         _recorderContext = new ContextSlot<TContext>(services);
@@ -65,6 +65,7 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
     {
         if (!_options.DispatcherEnabled)
         {
+            await SignalOnlyAsync(stoppingToken).ConfigureAwait(false);
             return;
         }
 
@@ -197,7 +198,9 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
                 }
 
                 LogClaimed(_logger, rows.Count, rows[0].Id, rows[^1].Id);
-                if (!await PublishRowsAsync(db, owner, transport, rows, token).ConfigureAwait(false))
+                // Fenced: losing the lock stops publishing before the next request, as a stop of the host does.
+                using var fenced = CancellationTokenSource.CreateLinkedTokenSource(token, _leadership.Lost);
+                if (!await PublishRowsAsync(db, owner, transport, rows, fenced.Token).ConfigureAwait(false))
                 {
                     await DiscardPrefetchAsync().ConfigureAwait(false); // its rows must not overtake a row that waits for a retry
                 }
@@ -205,6 +208,39 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
                 return full;
             },
             stoppingToken);
+
+    /// <summary>A process that only writes: it signals the leader after its commits until the host stops.</summary>
+    private async Task SignalOnlyAsync(CancellationToken stoppingToken)
+    {
+        await using var leadership = _leadership.ConfigureAwait(false);
+        for (var failures = 1; !stoppingToken.IsCancellationRequested; failures++)
+        {
+            try
+            {
+                await _loopContext.RunAsync(async (db, token) => { await _leadership.ConnectAsync(db, token).ConfigureAwait(false); return true; }, stoppingToken)
+                    .ConfigureAwait(false);
+                await _loopContext.ReleaseAsync().ConfigureAwait(false);
+                await Task.Delay(Timeout.InfiniteTimeSpan, _time, stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception exception) when (exception is not OutOfMemoryException)
+            {
+                var delay = Backoff(failures);
+                LogLoopFailed(_logger, exception, delay);
+                try
+                {
+                    await Task.Delay(delay, _time, stoppingToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+            }
+        }
+    }
 
     private Task<List<OutboxMessage>> ClaimAsync(
         DbContext db, string? owner, IReadOnlyCollection<long> excluded, CancellationToken cancellationToken, long? after = null)

@@ -2,7 +2,11 @@ using System.Threading.Channels;
 
 namespace EfNotify.Dispatch;
 
-/// <summary>Wakes the dispatcher right after a commit wrote outbox rows, so delivery does not wait for the next poll.</summary>
+/// <summary>
+/// Wakes the dispatcher right after a commit wrote outbox rows, so delivery does not wait for the next poll. Where the
+/// database lets instances signal each other (<see cref="InstanceSignal"/>), a commit on an instance that does not lead
+/// also wakes the leader, from outside the committed transaction.
+/// </summary>
 internal sealed class OutboxSignal
 {
     private readonly Channel<bool> _channel = Channel.CreateBounded<bool>(new BoundedChannelOptions(1)
@@ -12,7 +16,35 @@ internal sealed class OutboxSignal
         SingleWriter = false,
     });
 
-    public void Notify() => _channel.Writer.TryWrite(true);
+    private volatile InstanceSignal? _instances;
+    private volatile bool _leads;
+
+    /// <summary>A commit of this process wrote outbox rows: wakes its dispatcher and, unless this process leads, the leader.</summary>
+    public void Notify()
+    {
+        _channel.Writer.TryWrite(true);
+        if (!_leads)
+        {
+            _instances?.Raise();
+        }
+    }
+
+    /// <summary>Wakes this process's dispatcher only (another instance signalled a commit).</summary>
+    public void Wake() => _channel.Writer.TryWrite(true);
+
+    /// <summary>Whether this process leads: its own commits then wake it directly and send no signal to other instances.</summary>
+    internal bool Leads
+    {
+        get => _leads;
+        set => _leads = value;
+    }
+
+    /// <summary>The signal to other instances of the application, or <see langword="null"/> where instances poll.</summary>
+    internal InstanceSignal? Instances
+    {
+        get => _instances;
+        set => _instances = value;
+    }
 
     /// <summary>Waits until notified or until <paramref name="timeout"/> passes.</summary>
     /// <returns><see langword="true"/> when notified.</returns>

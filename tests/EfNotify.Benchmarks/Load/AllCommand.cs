@@ -35,6 +35,14 @@ internal static class AllCommand
         var e2e = E2eCommand.RunAsync(quick, rate: 1000, seconds: quick ? 10 : 30).GetAwaiter().GetResult();
         var backlog = BacklogCommand.RunAsync(quick ? 100_000 : 1_000_000).GetAwaiter().GetResult();
         var auth = AuthCommand.RunAsync(quick).GetAwaiter().GetResult();
+        var instances = InstancesCommand.RunAsync(3, rate: 1000, seconds: quick ? 10 : 30).GetAwaiter().GetResult();
+        Dictionary<string, string>? instancesOnPostgres = null;
+        if (postgres is not null)
+        {
+            LoadHost.UsePostgres = true;
+            instancesOnPostgres = InstancesCommand.RunAsync(3, rate: 1000, seconds: quick ? 10 : 30).GetAwaiter().GetResult();
+            LoadHost.UsePostgres = false;
+        }
 
         Console.WriteLine($"all: {clock.Elapsed.TotalMinutes:0.0} minutes");
         var headline = new OrderedDictionary<string, string>
@@ -47,7 +55,17 @@ internal static class AllCommand
             ["backlog_peak_rss_mb"] = backlog["backlog_peak_rss_mb"],
             ["auth_requests_per_s"] = auth["auth_requests_per_s"],
             ["auth_p99_ms"] = auth["auth_p99_ms"],
+            ["instances_p50_ms"] = instances["instances_p50_ms"],
+            ["instances_p99_ms"] = instances["instances_p99_ms"],
+            ["failover_ms"] = instances["failover_ms"],
         };
+        foreach (var (name, value) in instancesOnPostgres ?? [])
+        {
+            if (name != "instances_lost")
+            {
+                headline[name + "_postgres"] = value;
+            }
+        }
         if (overhead.TryGetValue("overhead_ratio_n100_postgres", out var onPostgres))
         {
             headline.Insert(1, "overhead_ratio_n100_postgres", onPostgres);

@@ -28,6 +28,11 @@ internal static class E2eCommand
 
     public static int Run(string[] args)
     {
+        if (Array.IndexOf(args, "--instances") >= 0)
+        {
+            return InstancesCommand.Run(args);
+        }
+
         var usage = $"e2e [--quick] [--rate N] [--seconds N] [--requests N] [--busy-timeout-ms N|0] [--objects-per-commit K (1-{LoadHost.Objects}, default {DefaultObjectsPerCommit})] [--postgres CONN]";
         if (!Args.TakePostgres(ref args, usage) || !Args.TryParse(args, usage, out var quick, out var options, "--rate", "--seconds", "--requests", "--busy-timeout-ms", "--objects-per-commit"))
         {
@@ -259,7 +264,7 @@ internal static class E2eCommand
     }
 
     /// <summary>Writers that commit the sequence numbers they are given, recording when each SaveChanges returned.</summary>
-    private static Task Writers(LoadHost host, int count, ChannelReader<long> reader, long[]? committed)
+    internal static Task Writers(LoadHost host, int count, ChannelReader<long> reader, long[]? committed)
         => Task.WhenAll(Enumerable.Range(0, count).Select(_ => Task.Run(async () =>
         {
             await using var scope = host.Services.CreateAsyncScope();

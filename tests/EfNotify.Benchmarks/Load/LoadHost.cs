@@ -58,10 +58,20 @@ internal sealed class LoadHost : IAsyncDisposable
     /// </summary>
     public static int BusyTimeoutMs { get; set; } = 5000;
 
+    /// <summary>
+    /// The database of another host (a SQLite path, or a PostgreSQL connection string when <see cref="UsePostgres"/>),
+    /// for the instances of <c>e2e --instances</c>: hosts then share it instead of creating one of their own.
+    /// </summary>
+    public static string? SharedDatabase { get; set; }
+
+    /// <summary>What <see cref="SharedDatabase"/> is set to in another process to share this host's database.</summary>
+    public string DatabaseArgument => _postgres is Overhead.BenchStorage.PostgresStorage postgres ? postgres.ConnectionString : SharedDatabase ?? DatabasePath;
+
     public static async Task<LoadHost> CreateAsync(PusherOptions pusher, Action<EfNotifyOptions>? configure = null)
     {
         var directory = Directory.CreateTempSubdirectory("efnotify-load-").FullName;
-        var path = Path.Combine(directory, "load.db");
+        var shared = SharedDatabase;
+        var path = shared is not null && !UsePostgres ? shared : Path.Combine(directory, "load.db");
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o =>
@@ -82,13 +92,14 @@ internal sealed class LoadHost : IAsyncDisposable
                 o.Port = pusher.Port;
                 o.UseTls = pusher.UseTls;
             });
-        var postgres = UsePostgres ? Overhead.BenchStorage.Create(Overhead.BenchStorage.Postgres, directory, "load") : null;
+        var postgres = UsePostgres && shared is null ? Overhead.BenchStorage.Create(Overhead.BenchStorage.Postgres, directory, "load") : null;
         DbContextOptionsBuilder Use(DbContextOptionsBuilder options)
-            => postgres is null ? options.UseSqlite($"Data Source={path}") : postgres.Use(options);
+            => UsePostgres && shared is not null ? options.UseNpgsql(shared)
+                : postgres is null ? options.UseSqlite($"Data Source={path}") : postgres.Use(options);
         builder.Services.AddDbContext<LoadContext>((sp, o) =>
         {
             Use(o).UseEfNotify(sp);
-            if (postgres is null && BusyTimeoutMs > 0)
+            if (!UsePostgres && BusyTimeoutMs > 0)
             {
                 o.AddInterceptors(new BusyTimeoutInterceptor(BusyTimeoutMs));
             }
@@ -99,6 +110,11 @@ internal sealed class LoadHost : IAsyncDisposable
         var plain = (DbContextOptions<LoadContext>)Use(new DbContextOptionsBuilder<LoadContext>()).Options;
         await using (var seed = new LoadContext(plain))
         {
+            if (shared is not null)
+            {
+                return new LoadHost(directory, host, postgres, plain); // made and seeded by the host that shares it
+            }
+
             await seed.Database.EnsureCreatedAsync();
             seed.Items.AddRange(Enumerable.Range(1, Objects).Select(i => new LoadItem { Id = i }));
             await seed.SaveChangesAsync();

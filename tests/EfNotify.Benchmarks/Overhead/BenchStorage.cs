@@ -108,7 +108,7 @@ internal abstract class BenchStorage : IDisposable
     /// A database of its own on the given server, created here and dropped on dispose (<c>WITH (FORCE)</c>, so a
     /// connection left in a pool cannot keep it). The server's settings are used as they are.
     /// </summary>
-    private sealed class PostgresStorage : BenchStorage
+    internal sealed class PostgresStorage : BenchStorage
     {
         private readonly string _admin;
         private readonly string _database;
@@ -123,6 +123,8 @@ internal abstract class BenchStorage : IDisposable
             _connectionString = builder.ConnectionString;
             Execute($"CREATE DATABASE \"{_database}\"");
         }
+
+        public string ConnectionString => _connectionString;
 
         public override DbContextOptionsBuilder Use(DbContextOptionsBuilder options) => options.UseNpgsql(_connectionString);
 

@@ -168,7 +168,7 @@ public sealed class NotifyHost : IAsyncDisposable
     {
         await _host.StopAsync();
         _host.Dispose();
-        foreach (var suffix in new[] { "", "-wal", "-shm", ".efnotify-lock" })
+        foreach (var suffix in new[] { "", "-wal", "-shm", ".efnotify-lock", ".efnotify-wake" })
         {
             File.Delete(DatabasePath + suffix);
         }

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Reflection;
-using System.Text;
 using System.Text.Json;
 using EfNotify.Pusher;
 
@@ -34,6 +33,31 @@ public static class TestWorker
     public static async Task<IReadOnlyList<int>> RunAsync(
         string database, PusherOptions pusher, int from, int to, bool dispatcher, int killAfter, TimeSpan timeout)
     {
+        await using var worker = Start(database, pusher, from, to, dispatcher, killAfter: killAfter);
+        try
+        {
+            await worker.WaitForExitAsync(timeout);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"The worker did not report {killAfter} commits or exit within {timeout}; stderr:\n{worker.Errors}");
+        }
+
+        if (!worker.Killed && worker.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"The worker failed with exit code {worker.ExitCode}:\n{worker.Errors}");
+        }
+
+        return worker.Committed;
+    }
+
+    /// <summary>
+    /// Starts a worker committing sequences <paramref name="from"/> up to <paramref name="to"/> (exclusive), one every
+    /// <paramref name="intervalMs"/> at most, killed once it reported <paramref name="killAfter"/> commits (if given).
+    /// </summary>
+    public static WorkerProcess Start(
+        string database, PusherOptions pusher, int from, int to, bool dispatcher, int intervalMs = 0, int killAfter = int.MaxValue)
+    {
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
@@ -47,55 +71,13 @@ public static class TestWorker
                      "--pusher-app", pusher.AppId, "--pusher-key", pusher.Key, "--pusher-secret", pusher.Secret,
                      "--pusher-host", pusher.Host!, "--pusher-port", pusher.Port!.Value.ToString(CultureInfo.InvariantCulture),
                      "--from", from.ToString(CultureInfo.InvariantCulture), "--to", to.ToString(CultureInfo.InvariantCulture),
-                     "--dispatcher", dispatcher ? "true" : "false",
+                     "--dispatcher", dispatcher ? "true" : "false", "--interval-ms", intervalMs.ToString(CultureInfo.InvariantCulture),
                  })
         {
             start.ArgumentList.Add(argument);
         }
 
-        var errors = new StringBuilder();
-        using var process = new Process { StartInfo = start };
-        process.ErrorDataReceived += (_, e) =>
-        {
-            lock (errors)
-            {
-                errors.AppendLine(e.Data);
-            }
-        };
-        process.Start();
-        process.BeginErrorReadLine();
-        var committed = new List<int>();
-        using var deadline = new CancellationTokenSource(timeout);
-        var killed = false;
-        try
-        {
-            while (await process.StandardOutput.ReadLineAsync(deadline.Token) is { } line)
-            {
-                committed.Add(int.Parse(line["committed ".Length..], CultureInfo.InvariantCulture));
-                if (!killed && committed.Count >= killAfter)
-                {
-                    process.Kill(entireProcessTree: true);
-                    killed = true; // lines already in the pipe are still read: those commits happened
-                }
-            }
-
-            await process.WaitForExitAsync(deadline.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"The worker did not report {killAfter} commits or exit within {timeout}; stderr:\n{errors}");
-        }
-
-        if (!killed && process.ExitCode != 0)
-        {
-            lock (errors)
-            {
-                throw new InvalidOperationException($"The worker failed with exit code {process.ExitCode}:\n{errors}");
-            }
-        }
-
-        return committed;
+        return new WorkerProcess(start, killAfter);
     }
 
     /// <summary>The sequence a Card notification carries in its Notes value.</summary>
@@ -104,5 +86,104 @@ public static class TestWorker
         using var data = JsonDocument.Parse(received.Data);
         var root = data.RootElement;
         return (root.GetProperty("id").GetString()!, root.GetProperty("values").GetProperty("Notes").GetString() ?? "");
+    }
+}
+
+/// <summary>A running test worker: the sequences it reported as committed, and a kill (SIGKILL) by its own handle.</summary>
+public sealed class WorkerProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly List<int> _committed = [];
+    private readonly System.Text.StringBuilder _errors = new();
+    private readonly Task _reading;
+    private readonly int _killAfter;
+
+    internal WorkerProcess(ProcessStartInfo start, int killAfter)
+    {
+        _killAfter = killAfter;
+        _process = new Process { StartInfo = start };
+        _process.ErrorDataReceived += (_, e) =>
+        {
+            lock (_errors)
+            {
+                _errors.AppendLine(e.Data);
+            }
+        };
+        _process.Start();
+        _process.BeginErrorReadLine();
+        _reading = ReadAsync();
+    }
+
+    public bool Killed { get; private set; }
+
+    public int ExitCode => _process.ExitCode;
+
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>Every sequence it reported, including those printed between a kill decision and the kill.</summary>
+    public IReadOnlyList<int> Committed
+    {
+        get
+        {
+            lock (_committed)
+            {
+                return _committed.ToList();
+            }
+        }
+    }
+
+    public string Errors
+    {
+        get
+        {
+            lock (_errors)
+            {
+                return _errors.ToString();
+            }
+        }
+    }
+
+    /// <summary>Kills the worker at once (SIGKILL: no shutdown, its dispatcher's lock goes with the process).</summary>
+    public void Kill()
+    {
+        if (!Killed)
+        {
+            Killed = true;
+            _process.Kill(entireProcessTree: true);
+        }
+    }
+
+    /// <exception cref="OperationCanceledException">It did not exit within <paramref name="timeout"/>.</exception>
+    public async Task WaitForExitAsync(TimeSpan timeout)
+    {
+        using var deadline = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(deadline.Token);
+        await _reading.WaitAsync(deadline.Token);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            Kill();
+        }
+
+        await WaitForExitAsync(TimeSpan.FromSeconds(10));
+        _process.Dispose();
+    }
+
+    private async Task ReadAsync()
+    {
+        while (await _process.StandardOutput.ReadLineAsync() is { } line)
+        {
+            lock (_committed)
+            {
+                _committed.Add(int.Parse(line["committed ".Length..], CultureInfo.InvariantCulture));
+                if (_committed.Count >= _killAfter)
+                {
+                    Kill(); // lines already in the pipe are still read: those commits happened
+                }
+            }
+        }
     }
 }
