@@ -25,6 +25,17 @@ internal sealed class EfNotifyAspNetCoreOptionsValidator(IServiceProvider servic
             failures.Add($"{nameof(EfNotifyAspNetCoreOptions)}.{nameof(options.ReadRequirement)} is required");
         }
 
+        var limit = options.AuthRateLimit;
+        if (limit.Enabled && limit.PermitLimit <= 0)
+        {
+            failures.Add($"{EfNotifyAspNetCoreOptions.SectionName}:{nameof(options.AuthRateLimit)}:{nameof(limit.PermitLimit)} must be positive");
+        }
+
+        if (limit.Enabled && limit.Window <= TimeSpan.Zero)
+        {
+            failures.Add($"{EfNotifyAspNetCoreOptions.SectionName}:{nameof(options.AuthRateLimit)}:{nameof(limit.Window)} must be positive");
+        }
+
         using var scope = services.CreateScope();
         if (scope.ServiceProvider.GetService<PusherChannelAuthorizer>() is null)
         {

@@ -53,6 +53,7 @@ public static class PusherEfNotifyBuilderExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PusherOptions>>(new PusherOptionsValidator(sectionName)));
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<PusherChannelAuthorizer>();
+        services.TryAddSingleton(sp => new PusherEncryption(sp.GetRequiredService<IOptions<PusherOptions>>().Value));
         services.TryAddSingleton<INotificationTransport, PusherNotificationTransport>();
 
         if (services.Any(d => d.ServiceType == typeof(PusherClient)))

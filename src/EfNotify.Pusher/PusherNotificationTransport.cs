@@ -9,11 +9,17 @@ internal sealed class PusherNotificationTransport : INotificationTransport
     public const int PusherMaxBatchSize = 10;
 
     private readonly PusherClient _client;
+    private readonly PusherEncryption _encryption;
+    private readonly int _serverLimit;
 
     public PusherNotificationTransport(PusherClient client, IOptions<PusherOptions> options)
     {
         _client = client;
-        MaxEventDataBytes = options.Value.MaxEventDataBytes;
+        _encryption = new PusherEncryption(options.Value);
+        _serverLimit = options.Value.MaxEventDataBytes;
+
+        // With encryption the server's limit applies to the ciphertext envelope, so the dispatcher shrinks by a smaller limit.
+        MaxEventDataBytes = _encryption.IsEnabled ? PusherEncryption.PlaintextLimit(_serverLimit) : _serverLimit;
     }
 
     public int MaxBatchSize => PusherMaxBatchSize;
@@ -26,6 +32,11 @@ internal sealed class PusherNotificationTransport : INotificationTransport
         if (events.Count > MaxBatchSize)
         {
             throw new ArgumentException($"A batch holds at most {MaxBatchSize} events; got {events.Count}.", nameof(events));
+        }
+
+        if (_encryption.IsEnabled)
+        {
+            events = Encrypt(events);
         }
 
         try
@@ -55,5 +66,29 @@ internal sealed class PusherNotificationTransport : INotificationTransport
             // with 400 too: report it as the permanent refusal it is, so the dispatcher does not retry it forever.
             throw new PublishException(ex.Message, 400, isTransient: false, ex);
         }
+    }
+
+    private OutgoingEvent[] Encrypt(IReadOnlyList<OutgoingEvent> events)
+    {
+        var encrypted = new OutgoingEvent[events.Count];
+        for (var i = 0; i < events.Count; i++)
+        {
+            var e = events[i];
+            if (_encryption.EncryptedChannelFor(e.Channel) is not { } channel)
+            {
+                encrypted[i] = e;
+                continue;
+            }
+
+            var data = _encryption.Encrypt(channel, e.Data);
+            if (System.Text.Encoding.UTF8.GetByteCount(data) > _serverLimit)
+            {
+                throw new PublishException($"The encrypted data for {channel} is larger than {_serverLimit} bytes.", 413, isTransient: false);
+            }
+
+            encrypted[i] = e with { Channel = channel, Data = data };
+        }
+
+        return encrypted;
     }
 }
