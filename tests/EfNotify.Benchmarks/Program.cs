@@ -15,7 +15,7 @@ public static class Program
         ("e2e", "e2e [--quick] [--objects-per-commit K]   commit-to-browser latency, sustained throughput and the raw ceiling against soketi", E2eCommand.Run),
         ("backlog", "backlog [--quick] [--rows N]   drain a backlog of outbox rows: rate, peak RSS, the claim's query plan", BacklogCommand.Run),
         ("sweep", "sweep [--quick]      latency percentiles against offered load, EfNotify beside raw; writes docs/e2e-latency.png", SweepCommand.Run),
-        ("auth", "auth [--quick]       requests/s and latency of POST /pusher/auth in the web sample (database lookup and authorization)", AuthCommand.Run),
+        ("auth", "auth [--quick] [--limiter]  requests/s and latency of POST /pusher/auth in the web sample (database lookup and authorization); --limiter: with the per-user limiter off and on", AuthCommand.Run),
         ("all", "all [--quick] [--postgres CONN]   overhead, e2e, backlog and auth, then their headline figures", AllCommand.Run),
     ];
 

@@ -115,8 +115,16 @@ function reconnectWhenTerminated(pusher) {
   });
 }
 
-/** pusher-js only logs an event it cannot decrypt (wrong key) and drops it: make that visible. */
+const decryptionErrorHandlers = new Set();
+
+/**
+ * pusher-js only logs an event it cannot decrypt (another key) and drops it: make that visible, on the console and to
+ * every connection's onError (pusher-js's log line does not say which connection or channel).
+ */
 function reportDecryptionFailures(Pusher, onError) {
+  if (onError) {
+    decryptionErrorHandlers.add(onError);
+  }
   if (Pusher.efnotifyDecryptionWatch) {
     return;
   }
@@ -126,7 +134,9 @@ function reportDecryptionFailures(Pusher, onError) {
     previous?.(message);
     if (/Dropping encrypted event|Unexpected format for encrypted event|Expected encrypted event/.test(String(message))) {
       console.error(`efnotify: an encrypted event could not be decrypted and was dropped: ${message}`);
-      onError?.(undefined, { type: 'DecryptionError', message: String(message) });
+      for (const handler of decryptionErrorHandlers) {
+        handler(undefined, { type: 'DecryptionError', message: String(message) });
+      }
     }
   };
 }
