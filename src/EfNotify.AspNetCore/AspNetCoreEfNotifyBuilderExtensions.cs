@@ -1,7 +1,9 @@
+using System.Diagnostics.Metrics;
 using System.Reflection;
 using EfNotify.AspNetCore;
 using EfNotify.AspNetCore.Auth;
 using EfNotify.Configuration;
+using EfNotify.AspNetCore.Revocation;
 using Microsoft.AspNetCore.Mvc.ApplicationParts;
 using Microsoft.AspNetCore.Mvc.Controllers;
 using Microsoft.EntityFrameworkCore;
@@ -15,8 +17,8 @@ namespace EfNotify;
 public static class AspNetCoreEfNotifyBuilderExtensions
 {
     /// <summary>
-    /// Adds the endpoints browsers subscribe through, <c>GET /pusher/key</c> and <c>POST /pusher/auth</c> (map them with
-    /// <c>app.MapControllers()</c>), and makes the current request the notifier: the user's name from
+    /// Adds the endpoints browsers subscribe through, <c>GET /pusher/key</c>, <c>POST /pusher/auth</c> and
+    /// <c>POST /pusher/user-auth</c> (map them with <c>app.MapControllers()</c>), <see cref="ISubscriptionRevocation"/>, and makes the current request the notifier: the user's name from
     /// <c>HttpContext.User</c>, the socket id to leave out from the <c>X-Socket-ID</c> header. The browser client is served at
     /// <c>/_content/EfNotify.AspNetCore/efnotify.js</c> by the static files middleware.
     /// </summary>
@@ -49,6 +51,9 @@ public static class AspNetCoreEfNotifyBuilderExtensions
         services.AddHttpContextAccessor();
         services.AddAuthorizationCore();
         services.TryAddScoped<IChannelAccess, ChannelAccess<TContext>>();
+        services.TryAddSingleton<AuthRateLimiter>();
+        services.TryAddSingleton(sp => new AuthMetrics(sp.GetService<IMeterFactory>()));
+        services.TryAddSingleton<ISubscriptionRevocation, SubscriptionRevocation>();
 
         // AddEfNotify registers a notifier that knows nobody; the request's notifier replaces it, an application's own is kept.
         var notifier = services.FirstOrDefault(d => d.ServiceType == typeof(INotifierContext));

@@ -53,6 +53,9 @@ public sealed class EfNotifyAspNetCoreOptions
     /// </summary>
     public bool AllowPresence { get; set; } = true;
 
+    /// <summary>The per-user rate limit of the authorization endpoints (<c>EfNotify:AspNetCore:AuthRateLimit</c>). Default: on, 100 requests per 10 seconds.</summary>
+    public AuthRateLimitOptions AuthRateLimit { get; } = new();
+
     /// <summary>
     /// Lets a user subscribe to the channel of an object of <typeparamref name="TEntity"/> when <paramref name="rule"/> returns
     /// <see langword="true"/>. The entity is loaded without tracking and without navigations; use an authorization handler

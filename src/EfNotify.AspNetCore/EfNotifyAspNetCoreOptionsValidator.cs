@@ -31,6 +31,17 @@ internal sealed class EfNotifyAspNetCoreOptionsValidator<TContext>(IServiceProvi
             failures.Add($"{nameof(EfNotifyAspNetCoreOptions)}.{nameof(options.ReadRequirement)} is required");
         }
 
+        var limit = options.AuthRateLimit;
+        if (limit.Enabled && limit.PermitLimit <= 0)
+        {
+            failures.Add($"{EfNotifyAspNetCoreOptions.SectionName}:{nameof(options.AuthRateLimit)}:{nameof(limit.PermitLimit)} must be positive");
+        }
+
+        if (limit.Enabled && limit.Window <= TimeSpan.Zero)
+        {
+            failures.Add($"{EfNotifyAspNetCoreOptions.SectionName}:{nameof(options.AuthRateLimit)}:{nameof(limit.Window)} must be positive");
+        }
+
         if (services.GetService<IServiceProviderIsService>() is { } registered && !registered.IsService(typeof(PusherChannelAuthorizer)))
         {
             failures.Add("EfNotify's ASP.NET Core endpoints sign with Pusher: call .AddPusher() on the builder returned by AddEfNotify");

@@ -9,12 +9,12 @@ namespace EfNotify.Pusher;
 /// </summary>
 /// <remarks>
 /// The returned string is the <c>auth</c> value of the JSON answer to pusher-js (<c>{"auth":"key:signature"}</c>,
-/// plus <c>channel_data</c> for presence or <c>user_data</c> for sign-in). Encrypted channels
-/// (<c>private-encrypted-</c>) are not supported.
+/// plus <c>channel_data</c> for presence, <c>shared_secret</c> for an encrypted channel or <c>user_data</c> for sign-in).
 /// </remarks>
 public sealed class PusherChannelAuthorizer
 {
     private readonly Func<PusherOptions> _options;
+    private readonly PusherEncryption _encryption;
 
     /// <summary>Creates an authorizer whose key and secret never change.</summary>
     /// <param name="options">The application key and secret.</param>
@@ -22,6 +22,7 @@ public sealed class PusherChannelAuthorizer
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = () => options.Value;
+        _encryption = new PusherEncryption(options.Value);
     }
 
     /// <summary>
@@ -33,6 +34,7 @@ public sealed class PusherChannelAuthorizer
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = () => options.CurrentValue;
+        _encryption = new PusherEncryption(options.CurrentValue); // the master key is read once, at start-up
     }
 
     /// <summary>Signs a subscription to a <c>private-</c> channel.</summary>
@@ -40,6 +42,7 @@ public sealed class PusherChannelAuthorizer
     /// <param name="channelName">The channel, starting with <c>private-</c>.</param>
     /// <returns>The <c>auth</c> value: <c>{key}:{hex signature}</c>.</returns>
     /// <exception cref="ArgumentException">A malformed socket id, or a channel name that breaks Pusher's grammar, is longer than 164 characters or is not a private channel.</exception>
+    /// <remarks>An encrypted channel (<c>private-encrypted-</c>) is signed the same way; its answer also needs <see cref="SharedSecret"/>.</remarks>
     public string AuthorizePrivateChannel(string socketId, string channelName)
     {
         PusherNames.ValidateSocketId(socketId, nameof(socketId));
@@ -47,11 +50,6 @@ public sealed class PusherChannelAuthorizer
         if (!channelName.StartsWith("private-", StringComparison.Ordinal))
         {
             throw new ArgumentException($"The channel '{channelName}' is not a private channel: its name must start with 'private-'.", nameof(channelName));
-        }
-
-        if (channelName.StartsWith("private-encrypted-", StringComparison.Ordinal))
-        {
-            throw new ArgumentException($"The channel '{channelName}' is an encrypted channel, which EfNotify does not support.", nameof(channelName));
         }
 
         return Sign($"{socketId}:{channelName}");
@@ -88,6 +86,25 @@ public sealed class PusherChannelAuthorizer
         PusherNames.ValidateSocketId(socketId, nameof(socketId));
         RequireJsonObjectWith(userData, "id", nameof(userData));
         return Sign($"{socketId}::user::{userData}");
+    }
+
+    /// <summary>
+    /// The <c>shared_secret</c> of an encrypted channel's answer: base64 of SHA-256(channel name ‖ master key), with
+    /// <see cref="PusherOptions.EncryptionMasterKey"/>.
+    /// </summary>
+    /// <param name="channelName">The channel, starting with <c>private-encrypted-</c>.</param>
+    /// <returns>The base64 shared secret.</returns>
+    /// <exception cref="ArgumentException">The channel is not an encrypted channel.</exception>
+    /// <exception cref="InvalidOperationException">No master key is configured.</exception>
+    public string SharedSecret(string channelName)
+    {
+        PusherNames.ValidateChannelName(channelName, nameof(channelName));
+        if (!channelName.StartsWith(PusherEncryption.ChannelPrefix, StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"The channel '{channelName}' is not an encrypted channel: its name must start with 'private-encrypted-'.", nameof(channelName));
+        }
+
+        return Convert.ToBase64String(_encryption.SharedSecret(channelName));
     }
 
     private string Sign(string value)

@@ -147,6 +147,33 @@ public sealed class PusherClient
         return new PusherChannelInfo(response.Occupied, response.SubscriptionCount, response.UserCount);
     }
 
+    /// <summary>
+    /// Closes every connection of a signed-in user (<c>POST /apps/{app_id}/users/{user_id}/terminate_connections</c>).
+    /// Browsers sign in through pusher-js's user authentication; pusher-js does not reconnect by itself after this,
+    /// EfNotify's browser client does, and each channel is then authorized again.
+    /// </summary>
+    /// <param name="userId">The user id the browser signed in with (the <c>id</c> of its <c>user_data</c>).</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <exception cref="ArgumentException">An empty user id, or one longer than 200 characters.</exception>
+    /// <exception cref="PublishException">The server refused the request.</exception>
+    /// <exception cref="HttpRequestException">The server could not be reached.</exception>
+    /// <exception cref="TimeoutException">No answer within <see cref="PusherOptions.RequestTimeout"/>.</exception>
+    public async Task TerminateUserConnectionsAsync(string userId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(userId);
+        if (userId.Length > 200)
+        {
+            throw new ArgumentException("A user id is at most 200 characters.", nameof(userId));
+        }
+
+        await SendAsync(
+            HttpMethod.Post,
+            AppPath($"users/{Uri.EscapeDataString(userId)}/terminate_connections"),
+            [],
+            "{}"u8.ToArray(),
+            cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>The options as currently configured; a configuration reloaded into invalid settings refuses every request.</summary>
     /// <exception cref="PublishException">The settings are not valid (a refusal that concerns the application).</exception>
     internal Resolved Current()

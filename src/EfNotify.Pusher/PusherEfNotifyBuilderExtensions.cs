@@ -63,6 +63,7 @@ public static class PusherEfNotifyBuilderExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => new PusherChannelAuthorizer(sp.GetRequiredService<IOptionsMonitor<PusherOptions>>()));
         services.TryAddSingleton<PusherWebhookVerifier>();
+        services.TryAddSingleton(sp => new PusherEncryption(sp.GetRequiredService<IOptions<PusherOptions>>().Value));
         services.TryAddSingleton<INotificationTransport, PusherNotificationTransport>();
 
         if (services.Any(d => d.ServiceType == typeof(PusherClient)))

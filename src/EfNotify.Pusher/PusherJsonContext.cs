@@ -38,10 +38,18 @@ internal sealed class ChannelResponse
     public int? UserCount { get; init; }
 }
 
+internal sealed class EncryptedData
+{
+    public string? Nonce { get; init; }
+
+    public string? Ciphertext { get; init; }
+}
+
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(TriggerRequest))]
 [JsonSerializable(typeof(BatchRequest))]
 [JsonSerializable(typeof(ChannelResponse))]
+[JsonSerializable(typeof(EncryptedData))]
 internal sealed partial class PusherJsonContext : JsonSerializerContext;

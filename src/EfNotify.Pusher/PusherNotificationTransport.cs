@@ -10,9 +10,14 @@ internal sealed class PusherNotificationTransport : INotificationTransport
     public const int PusherMaxBatchSize = 10;
 
     private readonly PusherClient _client;
-    private int _maxEventDataBytes = PusherOptions.DefaultMaxEventDataBytes;
+    private readonly PusherEncryption _encryption;
+    private int _serverLimit = PusherOptions.DefaultMaxEventDataBytes;
 
-    public PusherNotificationTransport(PusherClient client) => _client = client;
+    public PusherNotificationTransport(PusherClient client, PusherEncryption encryption)
+    {
+        _client = client;
+        _encryption = encryption;
+    }
 
     public int MaxBatchSize => PusherMaxBatchSize;
 
@@ -22,12 +27,15 @@ internal sealed class PusherNotificationTransport : INotificationTransport
         {
             try
             {
-                return _maxEventDataBytes = _client.Current().Options.MaxEventDataBytes;
+                _serverLimit = _client.Current().Options.MaxEventDataBytes;
             }
             catch (PublishException)
             {
-                return _maxEventDataBytes; // settings reloaded into invalid ones: publishing pauses on that, the limit stays
+                // settings reloaded into invalid ones: publishing pauses on that, the limit stays
             }
+
+            // With encryption the server's limit applies to the ciphertext envelope, so the dispatcher shrinks by a smaller limit.
+            return _encryption.IsEnabled ? PusherEncryption.PlaintextLimit(_serverLimit) : _serverLimit;
         }
     }
 
@@ -37,6 +45,11 @@ internal sealed class PusherNotificationTransport : INotificationTransport
         if (events.Count > MaxBatchSize)
         {
             throw new ArgumentException($"A batch holds at most {MaxBatchSize} events; got {events.Count}.", nameof(events));
+        }
+
+        if (_encryption.IsEnabled)
+        {
+            events = Encrypt(events);
         }
 
         try
@@ -66,5 +79,29 @@ internal sealed class PusherNotificationTransport : INotificationTransport
             // with 400 too: report it as the permanent refusal it is, so the dispatcher does not retry it forever.
             throw new PublishException(ex.Message, 400, isTransient: false, ex);
         }
+    }
+
+    private OutgoingEvent[] Encrypt(IReadOnlyList<OutgoingEvent> events)
+    {
+        var encrypted = new OutgoingEvent[events.Count];
+        for (var i = 0; i < events.Count; i++)
+        {
+            var e = events[i];
+            if (_encryption.EncryptedChannelFor(e.Channel) is not { } channel)
+            {
+                encrypted[i] = e;
+                continue;
+            }
+
+            var data = _encryption.Encrypt(channel, e.Data);
+            if (System.Text.Encoding.UTF8.GetByteCount(data) > _serverLimit)
+            {
+                throw new PublishException($"The encrypted data for {channel} is larger than {_serverLimit} bytes.", 413, isTransient: false);
+            }
+
+            encrypted[i] = e with { Channel = channel, Data = data };
+        }
+
+        return encrypted;
     }
 }

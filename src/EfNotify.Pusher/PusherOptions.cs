@@ -69,6 +69,20 @@ public sealed class PusherOptions
     [Range(1, int.MaxValue, ErrorMessage = "must be between {1} and {2}")]
     public int MaxEventDataBytes { get; set; } = DefaultMaxEventDataBytes;
 
+    /// <summary>
+    /// Turns on end-to-end encrypted channels: the base64 of 32 random bytes (for example <c>openssl rand -base64 32</c>).
+    /// Events of the entities in <see cref="EncryptedEntities"/> then go to <c>private-encrypted-{Entity}.{key}</c>, encrypted
+    /// with NaCl secretbox under each channel's shared secret, SHA-256 of the channel name and this key; the server sees only
+    /// ciphertext. Keep it as secret as <see cref="Secret"/>; never logged. Default: none, no encryption.
+    /// </summary>
+    public string? EncryptionMasterKey { get; set; }
+
+    /// <summary>
+    /// The entities (as named in their channels, for example <c>Room</c>) whose channels are encrypted when
+    /// <see cref="EncryptionMasterKey"/> is set. Default: empty, meaning every entity.
+    /// </summary>
+    public IList<string> EncryptedEntities { get; } = [];
+
     /// <summary>How long one HTTP request may take before it fails with a <see cref="TimeoutException"/>. Default: 10 seconds.</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
 

@@ -53,6 +53,11 @@ internal sealed partial class PusherOptionsValidator : IValidateOptions<PusherOp
             failures.Add($"{Setting(nameof(PusherOptions.RequestTimeout))} must be positive");
         }
 
+        if (options.EncryptionMasterKey is { } masterKey && PusherEncryption.TryDecodeMasterKey(masterKey) is null)
+        {
+            failures.Add($"{Setting(nameof(PusherOptions.EncryptionMasterKey))} must be the base64 of exactly 32 bytes");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 

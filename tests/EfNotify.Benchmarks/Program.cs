@@ -15,7 +15,7 @@ public static class Program
         ("e2e", "e2e [--quick] [--objects-per-commit K] [--instances N]   commit-to-browser latency, sustained throughput and the raw ceiling against soketi; with --instances, N processes on one database and the failover", E2eCommand.Run),
         ("backlog", "backlog [--quick] [--rows N]   drain a backlog of outbox rows: rate, peak RSS, the claim's query plan", BacklogCommand.Run),
         ("sweep", "sweep [--quick]      latency percentiles against offered load, EfNotify beside raw; writes docs/e2e-latency.png", SweepCommand.Run),
-        ("auth", "auth [--quick]       requests/s and latency of POST /pusher/auth in the web sample (database lookup and authorization)", AuthCommand.Run),
+        ("auth", "auth [--quick] [--limiter]  requests/s and latency of POST /pusher/auth in the web sample (database lookup and authorization); --limiter: with the per-user limiter off and on", AuthCommand.Run),
         ("wake", "wake [--postgres CONN]   waking the leader after a commit: NOTIFY after commit, NOTIFY in the transaction, a wake file, data_version polling", WakeCommand.Run),
         ("all", "all [--quick] [--postgres CONN]   overhead, e2e, backlog and auth, then their headline figures", AllCommand.Run),
     ];

@@ -14,8 +14,8 @@ namespace EfNotify.AspNetCore.Auth;
 
 /// <summary>
 /// <c>GET /pusher/key</c> tells a browser how to connect; <c>POST /pusher/auth</c> signs a channel subscription for pusher-js
-/// once <see cref="IChannelAccess"/> says the user may read the channel's object. Both are the defaults of pusher-js, so it
-/// needs no further configuration.
+/// once <see cref="IChannelAccess"/> says the user may read the channel's object; <c>POST /pusher/user-auth</c> signs the
+/// user in, so that the user's connections can be closed when access changes (<see cref="ISubscriptionRevocation"/>).
 /// </summary>
 /// <remarks>
 /// Anonymous on purpose: the authentication check is made here, so an unauthenticated request gets 401 rather than a
@@ -29,55 +29,15 @@ namespace EfNotify.AspNetCore.Auth;
 internal sealed partial class PusherController(
     IChannelAccess access,
     PusherChannelAuthorizer authorizer,
+    AuthRateLimiter limiter,
+    AuthMetrics metrics,
     IAuthorizationService authorization,
     IOptionsMonitor<PusherOptions> pusherOptions,
+    PusherEncryption encryption,
     IOptions<EfNotifyAspNetCoreOptions> options,
     ILogger<PusherController> logger) : ControllerBase
 {
     private const int MaxFormLength = 4096;
-
-    [HttpGet("key")]
-    [ResponseCache(NoStore = true, Location = ResponseCacheLocation.None)]
-    public IActionResult Key()
-    {
-        var settings = pusherOptions.CurrentValue; // a reloaded key (rotation) is served at once
-        var buffer = new ArrayBufferWriter<byte>(512);
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            writer.WriteStartObject();
-            writer.WriteString("key", settings.Key);
-            writer.WriteStartObject("options");
-            if (string.IsNullOrWhiteSpace(settings.Host))
-            {
-                writer.WriteString("cluster", settings.Cluster);
-            }
-            else
-            {
-                // pusher-js 8 insists on a cluster; with wsHost set it is not used.
-                writer.WriteString("cluster", "");
-                writer.WriteString("wsHost", settings.Host);
-                var port = settings.Port ?? (settings.UseTls ? 443 : 80);
-                writer.WriteNumber("wsPort", port);
-                writer.WriteNumber("wssPort", port);
-            }
-
-            writer.WriteBoolean("forceTLS", settings.UseTls);
-
-            // WebSocket only: pusher-js's HTTP fallbacks load scripts from Pusher's CDN, which a strict CSP refuses.
-            writer.WriteStartArray("enabledTransports");
-            writer.WriteStringValue("ws");
-            writer.WriteStringValue("wss");
-            writer.WriteEndArray();
-            writer.WriteStartObject("channelAuthorization");
-            writer.WriteString("endpoint", Request.PathBase.Add("/pusher/auth").ToString());
-            writer.WriteString("transport", "ajax");
-            writer.WriteEndObject();
-            writer.WriteEndObject();
-            writer.WriteEndObject();
-        }
-
-        return Content(Encoding.UTF8.GetString(buffer.WrittenSpan), "application/json");
-    }
 
     [HttpPost("auth")]
     [IgnoreAntiforgeryToken]
@@ -88,9 +48,14 @@ internal sealed partial class PusherController(
         var aborted = HttpContext.RequestAborted;
         try
         {
+            if (!limiter.TryAcquire(HttpContext, out var retryAfter))
+            {
+                return RateLimited(retryAfter);
+            }
+
             if (User.Identity?.IsAuthenticated != true)
             {
-                return StatusCode(StatusCodes.Status401Unauthorized);
+                return Denied(StatusCodes.Status401Unauthorized, "unauthenticated");
             }
 
             if (!Request.HasFormContentType)
@@ -122,9 +87,9 @@ internal sealed partial class PusherController(
             }
 
             if (!await HasRequiredRoleAndPolicyAsync(User).ConfigureAwait(false)
-                || !await access.MayReadAsync(User, channelName, aborted).ConfigureAwait(false))
+                || !await access.MayReadAsync(User, ChannelToCheck(channelName), aborted).ConfigureAwait(false))
             {
-                return StatusCode(StatusCodes.Status403Forbidden);
+                return Denied(StatusCodes.Status403Forbidden, "forbidden");
             }
 
             return SignedAnswer(socketId, channelName);
@@ -137,7 +102,7 @@ internal sealed partial class PusherController(
         {
             // A broken rule, handler or database must not become a 500 that tells the caller more than a refusal does.
             LogFailed(logger, exception);
-            return StatusCode(StatusCodes.Status403Forbidden);
+            return Denied(StatusCodes.Status403Forbidden, "failed");
         }
     }
 
@@ -169,6 +134,10 @@ internal sealed partial class PusherController(
             if (channelName.StartsWith(ChannelNames.PrivatePrefix, StringComparison.Ordinal))
             {
                 writer.WriteString("auth", authorizer.AuthorizePrivateChannel(socketId, channelName));
+                if (channelName.StartsWith(PusherEncryption.ChannelPrefix, StringComparison.Ordinal))
+                {
+                    writer.WriteString("shared_secret", authorizer.SharedSecret(channelName));
+                }
             }
             else
             {
@@ -186,7 +155,7 @@ internal sealed partial class PusherController(
     private static string PresenceChannelData(ClaimsPrincipal user)
     {
         var name = user.Identity?.Name;
-        var id = user.FindFirstValue(ClaimTypes.NameIdentifier) ?? name ?? "";
+        var id = UserIds.Of(user);
         var buffer = new ArrayBufferWriter<byte>(128);
         using (var writer = new Utf8JsonWriter(buffer))
         {
@@ -201,10 +170,38 @@ internal sealed partial class PusherController(
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
-    private BadRequestResult Malformed(string reason)
+    /// <summary>
+    /// An encrypted channel is decided as the object's private channel, and only for an entity whose events are encrypted:
+    /// a name no event goes to is refused. Other names are decided as they are.
+    /// </summary>
+    private string ChannelToCheck(string channelName)
+    {
+        if (!channelName.StartsWith(PusherEncryption.ChannelPrefix, StringComparison.Ordinal))
+        {
+            return channelName;
+        }
+
+        var privateName = ChannelNames.PrivatePrefix + channelName[PusherEncryption.ChannelPrefix.Length..];
+        return encryption.EncryptedChannelFor(privateName) == channelName ? privateName : "";
+    }
+
+    private StatusCodeResult Denied(int status, string reason)
+    {
+        metrics.Denied(reason);
+        return StatusCode(status);
+    }
+
+    private StatusCodeResult RateLimited(TimeSpan retryAfter)
+    {
+        LogRateLimited(logger);
+        Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return Denied(StatusCodes.Status429TooManyRequests, "rate_limited");
+    }
+
+    private StatusCodeResult Malformed(string reason)
     {
         LogMalformed(logger, reason);
-        return BadRequest();
+        return Denied(StatusCodes.Status400BadRequest, "malformed");
     }
 
     [GeneratedRegex("^[0-9]+\\.[0-9]+\\z", RegexOptions.CultureInvariant)]
@@ -224,4 +221,7 @@ internal sealed partial class PusherController(
 
     [LoggerMessage(EventId = 104, Level = LogLevel.Error, Message = "Channel authorization failed; answered 403")]
     private static partial void LogFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 106, Level = LogLevel.Debug, Message = "Authorization request over the user's rate limit; answered 429")]
+    private static partial void LogRateLimited(ILogger logger);
 }

@@ -7,21 +7,24 @@
 //   await room.ready;                      // subscribed (rejects when /pusher/auth refuses)
 //
 // A callback receives the notification ({ id, entity, key, action, change, at, by, ... , resync: false }), or
-// { entity, key, action, resync: true } once after every reconnect, when notifications may have been missed: refetch then.
+// { entity, key, action, resync: true } once after every reconnect, when notifications may have been missed: refetch then,
+// or { entity, key, action, revoked: true } once when access ended (the server closed the user's connections and the
+// channel was refused on the way back): nothing more arrives for that listener.
 
 const SOCKET_HEADER = 'X-Socket-ID';
 const SEEN_LIMIT = 1000;
 
 let pusherLoading;
 
-/** Loads pusher-js (shipped beside this module) unless the page already has window.Pusher. */
-function loadPusher(src) {
+/** Loads pusher-js (shipped beside this module; its encryption build when asked) unless the page already has window.Pusher. */
+function loadPusher(src, encrypted = false) {
   if (globalThis.Pusher) {
     return Promise.resolve(globalThis.Pusher);
   }
   pusherLoading ??= new Promise((resolve, reject) => {
     const script = document.createElement('script');
-    script.src = src ?? new URL('./lib/pusher.min.js', import.meta.url).href;
+    const file = encrypted ? './lib/pusher-with-encryption.min.js' : './lib/pusher.min.js';
+    script.src = src ?? new URL(file, import.meta.url).href;
     script.async = true;
     script.onload = () => (globalThis.Pusher ? resolve(globalThis.Pusher) : reject(new Error('efnotify: pusher-js did not load')));
     script.onerror = () => {
@@ -72,9 +75,75 @@ export async function connect(options = {}) {
     throw new Error(`efnotify: GET ${options.keyUrl ?? '/pusher/key'} answered ${response.status}`);
   }
   const settings = await response.json();
-  const Pusher = await loadPusher(options.pusherSrc);
+  const Pusher = await loadPusher(options.pusherSrc, Boolean(settings.encryptedEntities));
+  if (settings.encryptedEntities) {
+    reportDecryptionFailures(Pusher, options.onError);
+  }
   const pusher = new Pusher(settings.key, { ...settings.options, ...(options.pusher ?? {}) });
-  return new Connection(pusher, options);
+  signIn(pusher);
+  reconnectWhenTerminated(pusher);
+  return new Connection(pusher, { ...options, encryptedEntities: settings.encryptedEntities });
+}
+
+/** Signs the user in (pusher-js user authentication), so the application can close this user's connections. */
+function signIn(pusher) {
+  if (pusher.config?.userAuthenticator && typeof pusher.signin === 'function') {
+    pusher.signin();
+  }
+}
+
+/**
+ * When the server closes the connection for the application (Pusher error 4009, as after a revocation), pusher-js gives
+ * up; reconnect at once, so every channel is authorized again. Closes that follow within 10 s back off up to 30 s.
+ */
+function reconnectWhenTerminated(pusher) {
+  let terminated = false;
+  let lastAt = -Infinity;
+  let attempts = 0;
+  pusher.connection.bind('error', error => {
+    if (error?.type === 'PusherError' && error.data?.code === 4009) {
+      terminated = true;
+    }
+  });
+  pusher.connection.bind('state_change', ({ current }) => {
+    if (current === 'disconnected' && terminated) {
+      terminated = false;
+      attempts = Date.now() - lastAt < 10000 ? attempts + 1 : 0;
+      lastAt = Date.now();
+      setTimeout(() => pusher.connect(), attempts === 0 ? 0 : Math.min(30000, 1000 * 2 ** attempts));
+    }
+  });
+}
+
+const decryptionErrorHandlers = new Set();
+
+/**
+ * pusher-js only logs an event it cannot decrypt (another key) and drops it: make that visible, on the console and to
+ * every connection's onError (pusher-js's log line does not say which connection or channel).
+ */
+function reportDecryptionFailures(Pusher, onError) {
+  if (onError) {
+    decryptionErrorHandlers.add(onError);
+  }
+  if (Pusher.efnotifyDecryptionWatch) {
+    return;
+  }
+  Pusher.efnotifyDecryptionWatch = true;
+  const previous = Pusher.log;
+  Pusher.log = message => {
+    previous?.(message);
+    if (/Dropping encrypted event|Unexpected format for encrypted event|Expected encrypted event/.test(String(message))) {
+      console.error(`efnotify: an encrypted event could not be decrypted and was dropped: ${message}`);
+      for (const handler of decryptionErrorHandlers) {
+        handler(undefined, { type: 'DecryptionError', message: String(message) });
+      }
+    }
+  };
+}
+
+/** Whether the entity's channels are private-encrypted- ones (the server's /pusher/key says which). */
+function isEncrypted(encryptedEntities, entity) {
+  return encryptedEntities === '*' || (Array.isArray(encryptedEntities) && encryptedEntities.includes(entity));
 }
 
 class Connection {
@@ -136,12 +205,16 @@ class Connection {
    * succeeds or is refused; stop() removes the listener.
    */
   listen(entity, key, action, callback) {
-    return this.#add(objectChannel(entity, key), { entity, key, action, callback });
+    return this.#add(objectChannel(entity, key, this.#prefix(entity)), { entity, key, action, callback });
   }
 
   /** Runs callback when any object of the entity's list channel gets the action. */
   listenList(entity, action, callback) {
-    return this.#add(listChannel(entity), { entity, key: null, action, callback });
+    return this.#add(`${this.#prefix(entity)}${entity}`, { entity, key: null, action, callback });
+  }
+
+  #prefix(entity) {
+    return isEncrypted(this.#options.encryptedEntities, entity) ? 'private-encrypted-' : 'private-';
   }
 
   /**
@@ -218,11 +291,26 @@ class Connection {
       });
       channel.bind('pusher:subscription_error', error => {
         this.#options.onError?.(name, error);
+        if (state.subscribedBefore) {
+          this.#revoke(name, state);
+        }
         reject(error);
       });
     });
     state.ready.catch(() => {});
     return state;
+  }
+
+  /** A channel refused after it was granted: access ended. Tell each listener once and stop asking. */
+  #revoke(name, state) {
+    this.#pusher.unsubscribe(name);
+    if (this.#channels.get(name) === state) {
+      this.#channels.delete(name);
+    }
+    for (const l of [...state.listeners]) {
+      l.callback({ entity: l.entity, key: l.key, action: l.action, revoked: true });
+    }
+    state.listeners.clear();
   }
 
   #deliver(state, action, data) {

@@ -9,9 +9,10 @@ namespace EfNotify.AspNetCore.Tests.Browser;
 
 /// <summary>
 /// The sample app on a real Kestrel port, publishing to a soketi of its own, and a headless Chromium to open it with.
-/// Shared by the browser tests of one class; each test signs in its users in fresh browser contexts.
+/// Shared by the browser tests of one class; each test signs in its users in fresh browser contexts. soketi has user
+/// authentication on, as revocation needs (browsers sign in through /pusher/user-auth).
 /// </summary>
-public sealed class SampleSite : IAsyncLifetime
+public class SampleSite : IAsyncLifetime
 {
     private readonly string _database = Path.Combine(Path.GetTempPath(), $"efnotify-sample-{Guid.NewGuid():N}.db");
     private WebApplicationFactory<Program>? _app;
@@ -32,9 +33,13 @@ public sealed class SampleSite : IAsyncLifetime
             return; // the tests skip themselves
         }
 
-        Soketi = await SoketiServer.StartAsync();
+        Soketi = await SoketiServer.StartAsync(new SoketiSettings
+        {
+            EventMaxSizeInKb = 10,
+            Environment = new Dictionary<string, string> { ["SOKETI_DEFAULT_APP_USER_AUTHENTICATION"] = "true" },
+        });
         var port = FreePort();
-        _app = new WebApplicationFactory<Program>().WithWebHostBuilder(web => web
+        _app = new WebApplicationFactory<Program>().WithWebHostBuilder(web => Configure(web)
             .UseEnvironment("Development")
             .UseUrls($"http://127.0.0.1:{port}")
             .UseSetting("ConnectionStrings:Sample", $"Data Source={_database}")
@@ -59,6 +64,9 @@ public sealed class SampleSite : IAsyncLifetime
             Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
         });
     }
+
+    /// <summary>Further settings of the sample, for a site configured differently.</summary>
+    protected virtual IWebHostBuilder Configure(IWebHostBuilder web) => web;
 
     /// <summary>A new browser context (its own cookies) signed in as <paramref name="user"/>, with the page open on the room.</summary>
     public async Task<IPage> SignInAsync(string user, int room)

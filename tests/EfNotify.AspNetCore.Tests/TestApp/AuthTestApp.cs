@@ -28,7 +28,13 @@ public sealed class AuthTestApp : WebApplicationFactory<AuthTestApp>
     // One open connection keeps the in-memory database alive for the factory's lifetime.
     private readonly SqliteConnection _connection = new($"Data Source=authtests-{Guid.NewGuid():N};Mode=Memory;Cache=Shared");
 
+    private readonly Action<IServiceCollection>? _configure;
+
     public AuthTestApp() => _connection.Open();
+
+    /// <summary>An app of its own, with further services or options (say a rate limit) set after EfNotify's.</summary>
+    internal AuthTestApp(Action<IServiceCollection> configure)
+        : this() => _configure = configure;
 
     protected override IHostBuilder CreateHostBuilder()
         => Host.CreateDefaultBuilder().ConfigureWebHostDefaults(web => web
@@ -110,6 +116,7 @@ public sealed class AuthTestApp : WebApplicationFactory<AuthTestApp>
         services.Configure<EfNotifyAspNetCoreOptions>(o => o.RequiredRole = "User");
 
         services.AddDbContext<AuthTestContext>((sp, o) => o.UseSqlite(_connection).UseEfNotify(sp));
+        _configure?.Invoke(services);
     }
 
     private static void Configure(IApplicationBuilder app)

@@ -13,18 +13,52 @@ internal static class AuthCommand
 {
     private const int Concurrency = 16;
 
+    // The per-user limiter is on by default (100 requests per 10 s); one user at full speed would mostly measure 429s, so
+    // the plain run raises the limit above the load: every request still passes through the limiter.
+    private static readonly Dictionary<string, string> LimiterAboveTheLoad = new() { ["EfNotify__AspNetCore__AuthRateLimit__PermitLimit"] = "1000000000" };
+    private static readonly Dictionary<string, string> LimiterOff = new() { ["EfNotify__AspNetCore__AuthRateLimit__Enabled"] = "false" };
+
     public static int Run(string[] args)
     {
-        if (!Args.TryParse(args, "auth [--quick]", out var quick, out _))
+        var limiter = args.Contains("--limiter");
+        if (!Args.TryParse([.. args.Where(a => a != "--limiter")], "auth [--quick] [--limiter]", out var quick, out _))
         {
             return 2;
         }
 
-        Args.Print(RunAsync(quick).GetAwaiter().GetResult());
+        Args.Print(limiter ? CompareLimiterAsync(quick).GetAwaiter().GetResult() : RunAsync(quick).GetAwaiter().GetResult());
         return 0;
     }
 
-    public static async Task<Dictionary<string, string>> RunAsync(bool quick)
+    /// <summary>
+    /// <c>--limiter</c>: the endpoint's throughput with the limiter off and on (limit above the load), alternating, two rounds
+    /// each, in one run; then the default limit, where one user at full speed is answered 429.
+    /// </summary>
+    private static async Task<Dictionary<string, string>> CompareLimiterAsync(bool quick)
+    {
+        var results = new Dictionary<string, string>();
+        for (var round = 1; round <= 2; round++)
+        {
+            foreach (var (name, environment) in new[] { ("off", LimiterOff), ("on", LimiterAboveTheLoad) })
+            {
+                foreach (var (key, value) in await RunAsync(quick, environment, $"limiter {name}, round {round}"))
+                {
+                    results[$"{key}_limiter_{name}_{round}"] = value;
+                }
+            }
+        }
+
+        foreach (var (key, value) in await RunAsync(quick, [], "limiter on, default limit (100 per 10 s per user)"))
+        {
+            results[$"{key}_default_limit"] = value;
+        }
+
+        return results;
+    }
+
+    public static Task<Dictionary<string, string>> RunAsync(bool quick) => RunAsync(quick, LimiterAboveTheLoad, "limiter above the load");
+
+    private static async Task<Dictionary<string, string>> RunAsync(bool quick, Dictionary<string, string> settings, string label)
     {
         var sampleDirectory = Path.Combine(Repository.Root(), "samples", "EfNotify.Sample.Web");
         var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
@@ -57,6 +91,11 @@ internal static class AuthCommand
                 ["Logging__LogLevel__Default"] = "Warning",
             },
         };
+        foreach (var (key, value) in settings)
+        {
+            start.Environment[key] = value;
+        }
+
         using var server = Process.Start(start) ?? throw new InvalidOperationException("could not start the sample");
         server.OutputDataReceived += (_, _) => { };
         server.ErrorDataReceived += (_, _) => { };
@@ -82,14 +121,15 @@ internal static class AuthCommand
             var body = new KeyValuePair<string, string>[] { new("socket_id", "1234.5678"), new("channel_name", "private-Room.2") };
             await LoadAsync(client, body, TimeSpan.FromSeconds(1)); // warm-up: JIT, connection pool, EF model
             var duration = TimeSpan.FromSeconds(quick ? 5 : 20);
-            var (measured, failures) = await LoadAsync(client, body, duration);
+            var (measured, failures, limited) = await LoadAsync(client, body, duration);
             var latencies = measured.Order().ToArray();
             var rps = latencies.Length / duration.TotalSeconds;
-            Args.PrintTable("POST /pusher/auth (sample app, SQLite, cookie sign-in, 16 concurrent clients)",
+            Args.PrintTable($"POST /pusher/auth (sample app, SQLite, cookie sign-in, 16 concurrent clients; {label})",
             [
                 ("granted requests", $"{latencies.Length} in {duration.TotalSeconds:0} s = {rps:0} requests/s"),
                 ("latency", $"p50 {Measure.Percentile(latencies, 50):0.00} ms, p99 {Measure.Percentile(latencies, 99):0.00} ms"),
-                ("failures (anything but 200)", failures.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                ("answered 429 (over the user's limit)", $"{limited} = {limited / duration.TotalSeconds:0} requests/s"),
+                ("failures (anything but 200 and 429)", failures.ToString(System.Globalization.CultureInfo.InvariantCulture)),
             ]);
             return new Dictionary<string, string>
             {
@@ -97,6 +137,7 @@ internal static class AuthCommand
                 ["auth_p50_ms"] = Args.Format(Measure.Percentile(latencies, 50)),
                 ["auth_p99_ms"] = Args.Format(Measure.Percentile(latencies, 99)),
                 ["auth_failures"] = failures.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["auth_429_per_s"] = Args.Format(limited / duration.TotalSeconds, "0"),
             };
         }
         finally
@@ -110,11 +151,12 @@ internal static class AuthCommand
         }
     }
 
-    private static async Task<(List<double> Latencies, int Failures)> LoadAsync(
+    private static async Task<(List<double> Latencies, int Failures, int Limited)> LoadAsync(
         HttpClient client, KeyValuePair<string, string>[] body, TimeSpan duration)
     {
         var stopAt = Stopwatch.GetTimestamp() + (long)(duration.TotalSeconds * Stopwatch.Frequency);
         var failures = 0;
+        var limited = 0;
         var perWorker = await Task.WhenAll(Enumerable.Range(0, Concurrency).Select(async _ =>
         {
             var latencies = new List<double>();
@@ -127,6 +169,10 @@ internal static class AuthCommand
                 {
                     latencies.Add(elapsed);
                 }
+                else if (response.StatusCode == HttpStatusCode.TooManyRequests)
+                {
+                    Interlocked.Increment(ref limited);
+                }
                 else
                 {
                     Interlocked.Increment(ref failures);
@@ -135,7 +181,7 @@ internal static class AuthCommand
 
             return latencies;
         }));
-        return (perWorker.SelectMany(l => l).ToList(), failures);
+        return (perWorker.SelectMany(l => l).ToList(), failures, limited);
     }
 
     private static async Task WaitUntilUpAsync(HttpClient client, Process server)

@@ -47,7 +47,6 @@ public class PusherChannelAuthorizerTests
     [InlineData("", "empty")]
     [InlineData("public-foo", "must start with 'private-'")]
     [InlineData("presence-foo", "must start with 'private-'")]
-    [InlineData("private-encrypted-foo", "encrypted")]
     public void AuthorizePrivateChannel_rejects_a_bad_channel_name(string channelName, string problem)
     {
         var ex = Assert.Throws<ArgumentException>(() => _authorizer.AuthorizePrivateChannel("1.2", channelName));
