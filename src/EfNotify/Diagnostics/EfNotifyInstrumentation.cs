@@ -68,11 +68,24 @@ internal sealed class EfNotifyInstrumentation : IDisposable
 
     public static void CaptureWritten(Activity? activity, int count) => activity?.SetTag("efnotify.notifications.count", count);
 
-    public static Activity? StartPublish(int batchSize, string dispatcher)
+    /// <summary>
+    /// The span of one publish request, a root span linked to the traces that wrote its rows, with OpenTelemetry's
+    /// messaging attributes (the destination only when the whole batch goes to one channel).
+    /// </summary>
+    public static Activity? StartPublish(int batchSize, string? channel, IEnumerable<ActivityLink>? links, string dispatcher)
     {
-        var activity = ActivitySource.StartActivity(EfNotifyDiagnostics.PublishActivityName, ActivityKind.Producer);
-        activity?.SetTag("messaging.batch.message_count", batchSize);
-        activity?.SetTag("efnotify.dispatcher", dispatcher);
+        var activity = ActivitySource.StartActivity(
+            EfNotifyDiagnostics.PublishActivityName, ActivityKind.Producer, parentContext: default, tags: null, links: links);
+        if (activity is { IsAllDataRequested: true })
+        {
+            activity.SetTag("messaging.system", "pusher");
+            activity.SetTag("messaging.operation.type", "send");
+            activity.SetTag("messaging.operation.name", "publish");
+            activity.SetTag("messaging.batch.message_count", batchSize);
+            activity.SetTag("messaging.destination.name", channel);
+            activity.SetTag("efnotify.dispatcher", dispatcher);
+        }
+
         return activity;
     }
 
