@@ -14,6 +14,7 @@ internal sealed class EfNotifyInstrumentation : IDisposable
     private readonly Meter _meter;
     private readonly bool _ownsMeter;
     private readonly TimeProvider _time;
+    private readonly OutboxMonitor _monitor;
     private readonly Counter<long> _captured;
     private readonly Counter<long> _published;
     private readonly Counter<long> _retried;
@@ -23,6 +24,7 @@ internal sealed class EfNotifyInstrumentation : IDisposable
     public EfNotifyInstrumentation(OutboxMonitor monitor, TimeProvider time, IMeterFactory? meterFactory)
     {
         _time = time;
+        _monitor = monitor;
         _ownsMeter = meterFactory is null;
         _meter = meterFactory?.Create(new MeterOptions(EfNotifyDiagnostics.MeterName)) ?? new Meter(EfNotifyDiagnostics.MeterName);
         _captured = _meter.CreateCounter<long>(
@@ -56,8 +58,10 @@ internal sealed class EfNotifyInstrumentation : IDisposable
     public void Published(DateTime createdAt)
     {
         _published.Add(1);
-        var latency = _time.GetUtcNow().UtcDateTime - DateTime.SpecifyKind(createdAt, DateTimeKind.Utc);
-        _latency.Record(Math.Max(0, latency.TotalMilliseconds));
+        var now = _time.GetUtcNow().UtcDateTime;
+        var latency = Math.Max(0, (now - DateTime.SpecifyKind(createdAt, DateTimeKind.Utc)).TotalMilliseconds);
+        _latency.Record(latency);
+        _monitor.History.Record(now, latency);
     }
 
     public void Retried() => _retried.Add(1);
