@@ -3,35 +3,17 @@
 //   import { connect } from '/_content/EfNotify.AspNetCore/efnotify.js';
 //   const live = await connect();          // GET /pusher/key, then connects with pusher-js
 //   live.installFetch();                   // your own fetch() calls carry X-Socket-ID: no echo to this tab
+//   live.installAxios(axios);              // the same for an axios instance
 //   const room = live.listen('Room', 42, 'newMessage', e => e.resync ? reloadAll() : append(e));
 //   await room.ready;                      // subscribed (rejects when /pusher/auth refuses)
 //
 // A callback receives the notification ({ id, entity, key, action, change, at, by, ... , resync: false }), or
 // { entity, key, action, resync: true } once after every reconnect, when notifications may have been missed: refetch then.
 
+import Pusher from './pusher.js';
+
 const SOCKET_HEADER = 'X-Socket-ID';
 const SEEN_LIMIT = 1000;
-
-let pusherLoading;
-
-/** Loads pusher-js (shipped beside this module) unless the page already has window.Pusher. */
-function loadPusher(src) {
-  if (globalThis.Pusher) {
-    return Promise.resolve(globalThis.Pusher);
-  }
-  pusherLoading ??= new Promise((resolve, reject) => {
-    const script = document.createElement('script');
-    script.src = src ?? new URL('./lib/pusher.min.js', import.meta.url).href;
-    script.async = true;
-    script.onload = () => (globalThis.Pusher ? resolve(globalThis.Pusher) : reject(new Error('efnotify: pusher-js did not load')));
-    script.onerror = () => {
-      pusherLoading = undefined;
-      reject(new Error(`efnotify: cannot load pusher-js from ${script.src}`));
-    };
-    document.head.appendChild(script);
-  });
-  return pusherLoading;
-}
 
 /** Escapes one key part the way EfNotify's ChannelNames does: [A-Za-z0-9_@-] literal, other UTF-8 bytes as =XX. */
 function escapeKeyPart(value) {
@@ -63,7 +45,6 @@ export function listChannel(entity) {
  * @param {object} [options]
  * @param {string} [options.keyUrl='/pusher/key'] where the connection settings come from.
  * @param {object} [options.pusher] extra pusher-js options, merged over the server's.
- * @param {string} [options.pusherSrc] where to load pusher-js from, when window.Pusher is not there yet.
  * @param {(channel: string, error: any) => void} [options.onError] called when a subscription is refused.
  */
 export async function connect(options = {}) {
@@ -72,9 +53,22 @@ export async function connect(options = {}) {
     throw new Error(`efnotify: GET ${options.keyUrl ?? '/pusher/key'} answered ${response.status}`);
   }
   const settings = await response.json();
-  const Pusher = await loadPusher(options.pusherSrc);
   const pusher = new Pusher(settings.key, { ...settings.options, ...(options.pusher ?? {}) });
   return new Connection(pusher, options);
+}
+
+/** Adds X-Socket-ID to an axios request config when it goes to this origin (others: no CORS preflight). */
+function addSocketHeader(config, socketId) {
+  const base = config.baseURL ? new URL(config.baseURL, location.href) : location.href;
+  if (!socketId || new URL(config.url ?? '', base).origin !== location.origin) {
+    return config;
+  }
+  if (typeof config.headers?.set === 'function') {
+    config.headers.set(SOCKET_HEADER, socketId); // axios 1.x: AxiosHeaders
+  } else {
+    config.headers = { ...config.headers, [SOCKET_HEADER]: socketId };
+  }
+  return config;
 }
 
 class Connection {
@@ -129,6 +123,16 @@ class Connection {
     return () => {
       globalThis.fetch = original;
     };
+  }
+
+  /**
+   * Makes the requests of an axios instance to this origin carry X-Socket-ID (a request interceptor); returns a function
+   * that removes it.
+   */
+  installAxios(axios) {
+    const connection = this;
+    const id = axios.interceptors.request.use(config => addSocketHeader(config, connection.socketId));
+    return () => axios.interceptors.request.eject(id);
   }
 
   /**
