@@ -25,7 +25,7 @@ builder.Services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationSc
         return Task.CompletedTask;
     };
 });
-builder.Services.AddAuthorization();
+builder.Services.AddAuthorization(o => o.AddPolicy("Operator", p => p.RequireRole("Operator")));
 builder.Services.AddScoped<IAuthorizationHandler, RoomMemberHandler>();
 
 // EfNotify: the outbox and its dispatcher, Pusher (EfNotify:Pusher in appsettings.json), and the browser endpoints.
@@ -50,6 +50,7 @@ app.UseStaticFiles();
 app.UseAuthentication();
 app.UseAuthorization();
 app.MapControllers();
+app.MapEfNotifyDashboard("/efnotify", "Operator"); // alice operates the outbox
 
 app.MapPost("/login", async (HttpContext http, IConfiguration config) =>
 {
@@ -61,7 +62,8 @@ app.MapPost("/login", async (HttpContext http, IConfiguration config) =>
     }
 
     var identity = new ClaimsIdentity(
-        [new Claim(ClaimTypes.Name, user), new Claim(ClaimTypes.Role, "User")], CookieAuthenticationDefaults.AuthenticationScheme);
+        [new Claim(ClaimTypes.Name, user), new Claim(ClaimTypes.Role, "User"), .. user == "alice" ? [new Claim(ClaimTypes.Role, "Operator")] : Array.Empty<Claim>()],
+        CookieAuthenticationDefaults.AuthenticationScheme);
     await http.SignInAsync(new ClaimsPrincipal(identity));
     return Results.Redirect("/");
 }).DisableAntiforgery();

@@ -14,6 +14,12 @@ public static class EfNotifyModelBuilderExtensions
     /// <param name="tableName">The table name. Default: <c>EfNotifyOutbox</c>.</param>
     /// <param name="schema">The schema; <see langword="null"/> for the default.</param>
     /// <returns>The model builder.</returns>
+    /// <remarks>
+    /// The nullable columns <see cref="OutboxMessage.TraceParent"/> and <see cref="OutboxMessage.TraceState"/> came with
+    /// trace context through the outbox: a database made before them needs them added (a migration, or the
+    /// <c>ALTER TABLE</c> in the README), or keeps without them after this call:
+    /// <c>modelBuilder.Entity&lt;OutboxMessage&gt;().Ignore(m =&gt; m.TraceParent).Ignore(m =&gt; m.TraceState)</c>.
+    /// </remarks>
     public static ModelBuilder AddEfNotifyOutbox(this ModelBuilder modelBuilder, string tableName = "EfNotifyOutbox", string? schema = null)
     {
         modelBuilder.Entity<OutboxMessage>(outbox =>
@@ -24,6 +30,8 @@ public static class EfNotifyModelBuilderExtensions
             outbox.Property(m => m.Payload).IsRequired();
             outbox.Property(m => m.LockedBy).HasMaxLength(200);
             outbox.Property(m => m.LastError).HasMaxLength(2000);
+            outbox.Property(m => m.TraceParent).HasMaxLength(EfNotify.Outbox.OutboxTrace.MaxTraceParentLength);
+            outbox.Property(m => m.TraceState).HasMaxLength(EfNotify.Outbox.OutboxTrace.MaxTraceStateLength);
             // The claim filters on Status and takes the lowest ids: (Status, Id) serves it without a sort, and serves the
             // cleanup too (delivered rows in id order). One index only: every insert and status change writes it.
             outbox.HasIndex(m => new { m.Status, m.Id }).HasDatabaseName($"IX_{tableName}_Status");

@@ -3,6 +3,7 @@
 //   import { connect } from '/_content/EfNotify.AspNetCore/efnotify.js';
 //   const live = await connect();          // GET /pusher/key, then connects with pusher-js
 //   live.installFetch();                   // your own fetch() calls carry X-Socket-ID: no echo to this tab
+//   live.installAxios(axios);              // the same for an axios instance
 //   const room = live.listen('Room', 42, 'newMessage', e => e.resync ? reloadAll() : append(e));
 //   await room.ready;                      // subscribed (rejects when /pusher/auth refuses)
 //
@@ -11,30 +12,10 @@
 // or { entity, key, action, revoked: true } once when access ended (the server closed the user's connections and the
 // channel was refused on the way back): nothing more arrives for that listener.
 
+import PlainPusher from './pusher.js';
+
 const SOCKET_HEADER = 'X-Socket-ID';
 const SEEN_LIMIT = 1000;
-
-let pusherLoading;
-
-/** Loads pusher-js (shipped beside this module; its encryption build when asked) unless the page already has window.Pusher. */
-function loadPusher(src, encrypted = false) {
-  if (globalThis.Pusher) {
-    return Promise.resolve(globalThis.Pusher);
-  }
-  pusherLoading ??= new Promise((resolve, reject) => {
-    const script = document.createElement('script');
-    const file = encrypted ? './lib/pusher-with-encryption.min.js' : './lib/pusher.min.js';
-    script.src = src ?? new URL(file, import.meta.url).href;
-    script.async = true;
-    script.onload = () => (globalThis.Pusher ? resolve(globalThis.Pusher) : reject(new Error('efnotify: pusher-js did not load')));
-    script.onerror = () => {
-      pusherLoading = undefined;
-      reject(new Error(`efnotify: cannot load pusher-js from ${script.src}`));
-    };
-    document.head.appendChild(script);
-  });
-  return pusherLoading;
-}
 
 /** Escapes one key part the way EfNotify's ChannelNames does: [A-Za-z0-9_@-] literal, other UTF-8 bytes as =XX. */
 function escapeKeyPart(value) {
@@ -66,7 +47,6 @@ export function listChannel(entity) {
  * @param {object} [options]
  * @param {string} [options.keyUrl='/pusher/key'] where the connection settings come from.
  * @param {object} [options.pusher] extra pusher-js options, merged over the server's.
- * @param {string} [options.pusherSrc] where to load pusher-js from, when window.Pusher is not there yet.
  * @param {(channel: string, error: any) => void} [options.onError] called when a subscription is refused.
  */
 export async function connect(options = {}) {
@@ -75,7 +55,8 @@ export async function connect(options = {}) {
     throw new Error(`efnotify: GET ${options.keyUrl ?? '/pusher/key'} answered ${response.status}`);
   }
   const settings = await response.json();
-  const Pusher = await loadPusher(options.pusherSrc, Boolean(settings.encryptedEntities));
+  // Encrypted channels need pusher-js's encryption build (tweetnacl inside), loaded only when the server uses them.
+  const Pusher = settings.encryptedEntities ? (await import('./pusher-with-encryption.js')).default : PlainPusher;
   if (settings.encryptedEntities) {
     reportDecryptionFailures(Pusher, options.onError);
   }
@@ -146,6 +127,20 @@ function isEncrypted(encryptedEntities, entity) {
   return encryptedEntities === '*' || (Array.isArray(encryptedEntities) && encryptedEntities.includes(entity));
 }
 
+/** Adds X-Socket-ID to an axios request config when it goes to this origin (others: no CORS preflight). */
+function addSocketHeader(config, socketId) {
+  const base = config.baseURL ? new URL(config.baseURL, location.href) : location.href;
+  if (!socketId || new URL(config.url ?? '', base).origin !== location.origin) {
+    return config;
+  }
+  if (typeof config.headers?.set === 'function') {
+    config.headers.set(SOCKET_HEADER, socketId); // axios 1.x: AxiosHeaders
+  } else {
+    config.headers = { ...config.headers, [SOCKET_HEADER]: socketId };
+  }
+  return config;
+}
+
 class Connection {
   #pusher;
   #options;
@@ -198,6 +193,16 @@ class Connection {
     return () => {
       globalThis.fetch = original;
     };
+  }
+
+  /**
+   * Makes the requests of an axios instance to this origin carry X-Socket-ID (a request interceptor); returns a function
+   * that removes it.
+   */
+  installAxios(axios) {
+    const connection = this;
+    const id = axios.interceptors.request.use(config => addSocketHeader(config, connection.socketId));
+    return () => axios.interceptors.request.eject(id);
   }
 
   /**

@@ -14,6 +14,7 @@ internal sealed class EfNotifyInstrumentation : IDisposable
     private readonly Meter _meter;
     private readonly bool _ownsMeter;
     private readonly TimeProvider _time;
+    private readonly OutboxMonitor _monitor;
     private readonly Counter<long> _captured;
     private readonly Counter<long> _published;
     private readonly Counter<long> _retried;
@@ -24,6 +25,7 @@ internal sealed class EfNotifyInstrumentation : IDisposable
     public EfNotifyInstrumentation(OutboxMonitor monitor, TimeProvider time, IMeterFactory? meterFactory)
     {
         _time = time;
+        _monitor = monitor;
         _ownsMeter = meterFactory is null;
         _meter = meterFactory?.Create(new MeterOptions(EfNotifyDiagnostics.MeterName)) ?? new Meter(EfNotifyDiagnostics.MeterName);
         _captured = _meter.CreateCounter<long>(
@@ -59,8 +61,10 @@ internal sealed class EfNotifyInstrumentation : IDisposable
     public void Published(DateTime createdAt)
     {
         _published.Add(1);
-        var latency = _time.GetUtcNow().UtcDateTime - DateTime.SpecifyKind(createdAt, DateTimeKind.Utc);
-        _latency.Record(Math.Max(0, latency.TotalMilliseconds));
+        var now = _time.GetUtcNow().UtcDateTime;
+        var latency = Math.Max(0, (now - DateTime.SpecifyKind(createdAt, DateTimeKind.Utc)).TotalMilliseconds);
+        _latency.Record(latency);
+        _monitor.History.Record(now, latency);
     }
 
     public void Retried() => _retried.Add(1);
@@ -83,11 +87,24 @@ internal sealed class EfNotifyInstrumentation : IDisposable
 
     public static void CaptureWritten(Activity? activity, int count) => activity?.SetTag("efnotify.notifications.count", count);
 
-    public static Activity? StartPublish(int batchSize, string dispatcher)
+    /// <summary>
+    /// The span of one publish request, a root span linked to the traces that wrote its rows, with OpenTelemetry's
+    /// messaging attributes (the destination only when the whole batch goes to one channel).
+    /// </summary>
+    public static Activity? StartPublish(int batchSize, string? channel, IEnumerable<ActivityLink>? links, string dispatcher)
     {
-        var activity = ActivitySource.StartActivity(EfNotifyDiagnostics.PublishActivityName, ActivityKind.Producer);
-        activity?.SetTag("messaging.batch.message_count", batchSize);
-        activity?.SetTag("efnotify.dispatcher", dispatcher);
+        var activity = ActivitySource.StartActivity(
+            EfNotifyDiagnostics.PublishActivityName, ActivityKind.Producer, parentContext: default, tags: null, links: links);
+        if (activity is { IsAllDataRequested: true })
+        {
+            activity.SetTag("messaging.system", "pusher");
+            activity.SetTag("messaging.operation.type", "send");
+            activity.SetTag("messaging.operation.name", "publish");
+            activity.SetTag("messaging.batch.message_count", batchSize);
+            activity.SetTag("messaging.destination.name", channel);
+            activity.SetTag("efnotify.dispatcher", dispatcher);
+        }
+
         return activity;
     }
 

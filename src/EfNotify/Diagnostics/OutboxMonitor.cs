@@ -12,6 +12,9 @@ internal sealed class OutboxMonitor
     private DateTime? _lastIteration;
     private PublishingPause? _pause;
 
+    /// <summary>What this process's dispatcher published over the last minutes.</summary>
+    public PublishHistory History { get; } = new();
+
     /// <summary>The backlog as last counted; <see langword="null"/> until the dispatcher of this process counted it.</summary>
     public OutboxBacklog? Backlog
     {

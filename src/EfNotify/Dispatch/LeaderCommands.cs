@@ -2,6 +2,7 @@ using System.Data;
 using System.Data.Common;
 using System.Globalization;
 using System.Text;
+using EfNotify.Outbox;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Metadata;
@@ -31,6 +32,7 @@ internal sealed class LeaderCommands
     private readonly string _markStart;
     private readonly string _id;
     private readonly RelationalTypeMapping _deliveredAt;
+    private readonly bool _traced;
 
     private LeaderCommands(IEntityType outbox, ISqlGenerationHelper sql)
     {
@@ -41,8 +43,11 @@ internal sealed class LeaderCommands
 
         _id = Column(nameof(OutboxMessage.Id));
         _deliveredAt = outbox.FindProperty(nameof(OutboxMessage.DeliveredAt))!.GetRelationalTypeMapping();
+        // The trace columns only where the application maps them (a database made before them may leave them out).
+        _traced = OutboxTrace.IsMapped(outbox);
+        var trace = _traced ? $", {Column(nameof(OutboxMessage.TraceParent))}, {Column(nameof(OutboxMessage.TraceState))}" : "";
         _claimStart = $"SELECT {_id}, {Column(nameof(OutboxMessage.CreatedAt))}, {Column(nameof(OutboxMessage.Payload))}, "
-                      + $"{Column(nameof(OutboxMessage.Count))}, {Column(nameof(OutboxMessage.Attempts))}, {Column(nameof(OutboxMessage.NextAttemptAt))} "
+                      + $"{Column(nameof(OutboxMessage.Count))}, {Column(nameof(OutboxMessage.Attempts))}, {Column(nameof(OutboxMessage.NextAttemptAt))}{trace} "
                       + $"FROM {name} WHERE {Column(nameof(OutboxMessage.Status))} = {status.GenerateSqlLiteral(OutboxStatus.Pending)}";
         _claimEnd = $" ORDER BY {_id} LIMIT ";
         _markStart = $"UPDATE {name} SET {Column(nameof(OutboxMessage.Status))} = {status.GenerateSqlLiteral(OutboxStatus.Delivered)}, "
@@ -103,6 +108,8 @@ internal sealed class LeaderCommands
                             Count = reader.GetInt32(3),
                             Attempts = reader.GetInt32(4),
                             NextAttemptAt = reader.GetDateTime(5),
+                            TraceParent = _traced && !reader.IsDBNull(6) ? reader.GetString(6) : null,
+                            TraceState = _traced && !reader.IsDBNull(7) ? reader.GetString(7) : null,
                         });
                     }
                 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using EfNotify.Diagnostics;
 using EfNotify.Outbox;
 using Microsoft.Extensions.DependencyInjection;
@@ -35,11 +36,38 @@ internal sealed partial class OutboxDispatcher<TContext>
         }
     }
 
-    private async Task<Failure?> PublishTracedAsync(INotificationTransport transport, List<Item> chunk, CancellationToken stoppingToken)
+    private async Task<Failure?> PublishTracedAsync(
+        INotificationTransport transport, List<OutboxMessage> rows, List<Item> chunk, CancellationToken stoppingToken)
     {
-        using var activity = EfNotifyInstrumentation.StartPublish(chunk.Count, _owner);
+        using var activity = StartPublish(rows, chunk);
         var failure = await PublishAsync(transport, chunk, stoppingToken).ConfigureAwait(false);
         EfNotifyInstrumentation.Published(activity, failure?.IsTransient, failure?.Reason);
         return failure;
+    }
+
+    /// <summary>Links the publish span to the trace context each row kept of the transaction that wrote it.</summary>
+    private Activity? StartPublish(List<OutboxMessage> rows, List<Item> chunk)
+    {
+        if (!EfNotifyInstrumentation.ActivitySource.HasListeners())
+        {
+            return null;
+        }
+
+        var links = new List<ActivityLink>();
+        var channel = chunk[0].Event.Channel;
+        for (var i = 0; i < chunk.Count; i++)
+        {
+            if (i == 0 || chunk[i].Row != chunk[i - 1].Row)
+            {
+                OutboxTrace.AddLink(rows[chunk[i].Row], links);
+            }
+
+            if (channel is not null && !string.Equals(channel, chunk[i].Event.Channel, StringComparison.Ordinal))
+            {
+                channel = null;
+            }
+        }
+
+        return EfNotifyInstrumentation.StartPublish(chunk.Count, channel, links, _owner);
     }
 }

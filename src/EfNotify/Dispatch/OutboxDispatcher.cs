@@ -310,7 +310,7 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
 
             var chunk = items.GetRange(start, end - start);
             start = end;
-            var failure = await PublishTracedAsync(transport, chunk, states[first].Started ? CancellationToken.None : stoppingToken).ConfigureAwait(false);
+            var failure = await PublishTracedAsync(transport, rows, chunk, states[first].Started ? CancellationToken.None : stoppingToken).ConfigureAwait(false);
             if (failure is { ConcernsApplication: true })
             {
                 Paused(failure); // no event is at fault: this row and those after it stay pending, untouched
@@ -354,7 +354,7 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
                     break;
                 }
 
-                var single = await PublishTracedAsync(transport, [item], states[item.Row].Started ? CancellationToken.None : stoppingToken).ConfigureAwait(false);
+                var single = await PublishTracedAsync(transport, rows, [item], states[item.Row].Started ? CancellationToken.None : stoppingToken).ConfigureAwait(false);
                 if (single is null)
                 {
                     RecordPublished(rows, [item]);

@@ -1,3 +1,4 @@
+using EfNotify.Outbox;
 using Microsoft.EntityFrameworkCore;
 
 namespace EfNotify.Dispatch;
@@ -71,10 +72,17 @@ internal static class OutboxStore
             ? excluded is { Count: > 0 } ? pending.Where(m => !excluded.Contains(m.Id)) : pending
             : pending.Where(m => m.LockedUntil == null || m.LockedUntil < now);
         // Only what publishing needs: the status, lease, error and delivery columns are never read from a claimed row.
-        return pending.OrderBy(m => m.Id).Take(batchSize).Select(m => new OutboxMessage
-        {
-            Id = m.Id, CreatedAt = m.CreatedAt, Payload = m.Payload, Count = m.Count, Attempts = m.Attempts, NextAttemptAt = m.NextAttemptAt,
-        });
+        var claimed = pending.OrderBy(m => m.Id).Take(batchSize);
+        return OutboxTrace.IsMapped(db.Model.FindEntityType(typeof(OutboxMessage))!)
+            ? claimed.Select(m => new OutboxMessage
+            {
+                Id = m.Id, CreatedAt = m.CreatedAt, Payload = m.Payload, Count = m.Count, Attempts = m.Attempts, NextAttemptAt = m.NextAttemptAt,
+                TraceParent = m.TraceParent, TraceState = m.TraceState,
+            })
+            : claimed.Select(m => new OutboxMessage
+            {
+                Id = m.Id, CreatedAt = m.CreatedAt, Payload = m.Payload, Count = m.Count, Attempts = m.Attempts, NextAttemptAt = m.NextAttemptAt,
+            });
     }
 
     /// <summary>Records rows as accepted by the server; <c>owner</c> is <see langword="null"/> for the leader, which takes no leases.</summary>
@@ -142,6 +150,8 @@ internal static class OutboxStore
                             Status = OutboxStatus.DeadLettered,
                             Attempts = 1,
                             LastError = Truncate(reason),
+                            TraceParent = row.TraceParent,
+                            TraceState = row.TraceState,
                         });
                     }
 

@@ -45,6 +45,15 @@ public sealed class OutboxMessage
 
     /// <summary>The reason of the last failure, or why the row was dead-lettered.</summary>
     public string? LastError { get; set; }
+
+    /// <summary>
+    /// The W3C <c>traceparent</c> of the activity that wrote the row (the saving request's trace), which the publish span
+    /// links to; <see langword="null"/> when there was no activity, or for rows written before this column existed.
+    /// </summary>
+    public string? TraceParent { get; set; }
+
+    /// <summary>The W3C <c>tracestate</c> that went with <see cref="TraceParent"/>, when it had one of at most 256 characters.</summary>
+    public string? TraceState { get; set; }
 }
 
 /// <summary>The state of an <see cref="OutboxMessage"/>.</summary>

@@ -10,12 +10,19 @@ namespace EfNotify.Outbox;
 /// Inserts one outbox row on the transaction's own connection, with SQL built once per model from the mapping the
 /// application configured (table, schema, column names) and parameters from the provider's own type mappings.
 /// </summary>
+/// <remarks>
+/// Inside an activity the row keeps its trace context (<see cref="OutboxTrace"/>); without one, or where the application
+/// left the trace columns out of its mapping (a database made before them), the INSERT names no trace column.
+/// </remarks>
 internal sealed class OutboxWriter
 {
     private readonly string _sql;
     private readonly RelationalTypeMapping _createdAt;
     private readonly RelationalTypeMapping _payload;
     private readonly RelationalTypeMapping _count;
+    private readonly string? _tracedSql;
+    private readonly RelationalTypeMapping? _traceParent;
+    private readonly RelationalTypeMapping? _traceState;
 
     private OutboxWriter(IEntityType outbox, ISqlGenerationHelper sql)
     {
@@ -27,10 +34,20 @@ internal sealed class OutboxWriter
         _payload = Mapping(nameof(OutboxMessage.Payload));
         _count = Mapping(nameof(OutboxMessage.Count));
         var p0 = sql.GenerateParameterNamePlaceholder("efn_at");
-        _sql = $"INSERT INTO {sql.DelimitIdentifier(table.Name, table.Schema)} "
-               + $"({Column(nameof(OutboxMessage.CreatedAt))}, {Column(nameof(OutboxMessage.NextAttemptAt))}, {Column(nameof(OutboxMessage.Payload))}, "
-               + $"{Column(nameof(OutboxMessage.Count))}, {Column(nameof(OutboxMessage.Status))}, {Column(nameof(OutboxMessage.Attempts))}) "
-               + $"VALUES ({p0}, {p0}, {sql.GenerateParameterNamePlaceholder("efn_payload")}, {sql.GenerateParameterNamePlaceholder("efn_count")}, 0, 0)";
+        var into = $"INSERT INTO {sql.DelimitIdentifier(table.Name, table.Schema)} "
+                   + $"({Column(nameof(OutboxMessage.CreatedAt))}, {Column(nameof(OutboxMessage.NextAttemptAt))}, {Column(nameof(OutboxMessage.Payload))}, "
+                   + $"{Column(nameof(OutboxMessage.Count))}, {Column(nameof(OutboxMessage.Status))}, {Column(nameof(OutboxMessage.Attempts))}";
+        var values = $"VALUES ({p0}, {p0}, {sql.GenerateParameterNamePlaceholder("efn_payload")}, {sql.GenerateParameterNamePlaceholder("efn_count")}, 0, 0";
+        _sql = $"{into}) {values})";
+
+        if (OutboxTrace.IsMapped(outbox))
+        {
+            _traceParent = Mapping(nameof(OutboxMessage.TraceParent));
+            _traceState = Mapping(nameof(OutboxMessage.TraceState));
+            into += $", {Column(nameof(OutboxMessage.TraceParent))}, {Column(nameof(OutboxMessage.TraceState))}";
+            values += $", {sql.GenerateParameterNamePlaceholder("efn_tp")}, {sql.GenerateParameterNamePlaceholder("efn_ts")}";
+            _tracedSql = $"{into}) {values})";
+        }
     }
 
     public static OutboxWriter Get(DbContext context)
@@ -65,6 +82,13 @@ internal sealed class OutboxWriter
         command.Parameters.Add(_createdAt.CreateParameter(command, "efn_at", createdAt, nullable: false));
         command.Parameters.Add(_payload.CreateParameter(command, "efn_payload", payload, nullable: false));
         command.Parameters.Add(_count.CreateParameter(command, "efn_count", count, nullable: false));
+        if (_traceParent is not null && OutboxTrace.TryCapture(out var traceParent, out var traceState))
+        {
+            command.CommandText = _tracedSql;
+            command.Parameters.Add(_traceParent.CreateParameter(command, "efn_tp", traceParent, nullable: true));
+            command.Parameters.Add(_traceState!.CreateParameter(command, "efn_ts", traceState, nullable: true));
+        }
+
         return command;
     }
 }

@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace EfNotify.Tests.Diagnostics;
 
 /// <summary>Capture reports the notifications of committed transactions, and a span around the outbox write.</summary>
+[Collection(Outbox.ActivityListenerCollection.Name)]
 public class CaptureDiagnosticsTests
 {
     public static TheoryData<bool> Async => new() { false, true };
