@@ -468,6 +468,6 @@ internal sealed partial class EfNotifyInterceptor(
         _ => null,
     };
 
-    [GeneratedRegex(@"^[0-9]+\.[0-9]+\z")]
+    [GeneratedRegex(@"^[0-9]{1,20}\.[0-9]{1,20}\z")]
     private static partial Regex SocketIdRegex();
 }

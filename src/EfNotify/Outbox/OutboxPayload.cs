@@ -28,6 +28,12 @@ internal static class OutboxPayload
     /// <summary>The value of <c>"v"</c>; the bare array of the first format counts as version 1.</summary>
     public const int Version = 2;
 
+    /// <summary>
+    /// 2^53 − 1, the largest integer a JavaScript number holds exactly: integer keys beyond it are written as strings
+    /// (the same text as in the channel name), so a browser receives them unchanged.
+    /// </summary>
+    public const long MaxSafeInteger = 9_007_199_254_740_991;
+
     [ThreadStatic]
     private static ArrayBufferWriter<byte>? t_buffer;
 
@@ -246,6 +252,9 @@ internal static class OutboxPayload
     {
         switch (value)
         {
+            case long or ulong or decimal when Math.Abs(Convert.ToDecimal(value, System.Globalization.CultureInfo.InvariantCulture)) > MaxSafeInteger:
+                writer.WriteStringValue(ChannelNames.FormatKeyValue(value));
+                break;
             case null: writer.WriteNullValue(); break;
             case int i: writer.WriteNumberValue(i); break;
             case long l: writer.WriteNumberValue(l); break;
@@ -365,7 +374,7 @@ internal static class OutboxPayload
         writer.WriteStartObject();
         writer.WriteString("id", id);
         Copy(writer, "entity", entity);
-        Copy(writer, "key", key);
+        CopyIfAny(writer, "key", key); // a list channel's message has no key
         Copy(writer, "action", name);
         writer.WriteString("change", changeName);
         Copy(writer, "at", own.At);
