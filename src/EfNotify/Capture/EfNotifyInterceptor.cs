@@ -454,7 +454,7 @@ internal sealed partial class EfNotifyInterceptor(
         }
     }
 
-    private CaptureContext NewCaptureContext()
+    internal CaptureContext NewCaptureContext()
     {
         var socketId = notifier.SocketId;
         return new CaptureContext(time.GetUtcNow(), notifier.UserName, socketId is not null && SocketIdRegex().IsMatch(socketId) ? socketId : null);

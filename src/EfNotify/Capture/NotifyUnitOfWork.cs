@@ -113,6 +113,21 @@ internal sealed class NotifyUnitOfWork : IResettableService
         });
     }
 
+    /// <summary>
+    /// Adds notifications captured outside SaveChanges (a set-based statement) to the explicit transaction that ran them:
+    /// written when it commits, dropped when it rolls back.
+    /// </summary>
+    public void QueueInTransaction(DbTransaction transaction, List<PendingNotification> notifications)
+    {
+        if (!ReferenceEquals(PendingTransaction, transaction))
+        {
+            Pending.Clear(); // left by a transaction that was disposed without commit
+            PendingTransaction = transaction;
+        }
+
+        Pending.AddRange(notifications);
+    }
+
     public void ResetState()
     {
         Pending.Clear();

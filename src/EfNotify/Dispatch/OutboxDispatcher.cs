@@ -483,7 +483,7 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
             writer.WriteStartObject();
             foreach (var property in data.EnumerateObject())
             {
-                if (property.Name is "id" or "entity" or "key" or "action" or "change" or "at")
+                if (property.Name is "id" or "entity" or "key" or "action" or "change" or "at" or "count")
                 {
                     property.WriteTo(writer);
                 }

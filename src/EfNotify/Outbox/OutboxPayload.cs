@@ -180,7 +180,7 @@ internal static class OutboxPayload
         var at = notification.At != first.At;
         var by = !string.Equals(notification.By, first.By, StringComparison.Ordinal);
         var socketId = !string.Equals(notification.SocketId, first.SocketId, StringComparison.Ordinal);
-        if (at || by || socketId || notification.SourceEntityName is not null || notification.Values is not null)
+        if (at || by || socketId || notification.SourceEntityName is not null || notification.Values is not null || notification.Count is not null)
         {
             writer.WriteStartObject();
             if (at)
@@ -217,6 +217,11 @@ internal static class OutboxPayload
                 }
 
                 writer.WriteEndObject();
+            }
+
+            if (notification.Count is { } count)
+            {
+                writer.WriteNumber("count", count);
             }
 
             writer.WriteEndObject();
@@ -349,7 +354,7 @@ internal static class OutboxPayload
         };
 
         var own = row;
-        JsonElement source = default, values = default;
+        JsonElement source = default, values = default, count = default;
         if (extra.ValueKind == JsonValueKind.Object)
         {
             foreach (var property in extra.EnumerateObject())
@@ -361,6 +366,7 @@ internal static class OutboxPayload
                     case "socketId": own = own with { SocketId = property.Value }; break;
                     case "source": source = property.Value; break;
                     case "values": values = property.Value; break;
+                    case "count": count = property.Value; break;
                 }
             }
 
@@ -381,6 +387,7 @@ internal static class OutboxPayload
         CopyIfAny(writer, "by", own.By);
         CopyIfAny(writer, "source", source);
         CopyIfAny(writer, "values", values);
+        CopyIfAny(writer, "count", count);
         writer.WriteEndObject();
         var data = Finish(writer);
         var socketId = IsAny(own.SocketId) ? own.SocketId.GetString() : null;
@@ -405,11 +412,12 @@ internal static class OutboxPayload
         Copy(writer, entity);
         Copy(writer, key);
         Copy(writer, change);
-        if (IsAny(source) || IsAny(values))
+        if (IsAny(source) || IsAny(values) || IsAny(count))
         {
             writer.WriteStartObject();
             CopyIfAny(writer, "source", source);
             CopyIfAny(writer, "values", values);
+            CopyIfAny(writer, "count", count);
             writer.WriteEndObject();
         }
 
