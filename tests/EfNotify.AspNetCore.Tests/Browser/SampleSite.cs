@@ -11,7 +11,7 @@ namespace EfNotify.AspNetCore.Tests.Browser;
 /// The sample app on a real Kestrel port, publishing to a soketi of its own, and a headless Chromium to open it with.
 /// Shared by the browser tests of one class; each test signs in its users in fresh browser contexts.
 /// </summary>
-public sealed class SampleSite : IAsyncLifetime
+public class SampleSite : IAsyncLifetime
 {
     private readonly string _database = Path.Combine(Path.GetTempPath(), $"efnotify-sample-{Guid.NewGuid():N}.db");
     private WebApplicationFactory<Program>? _app;
@@ -25,6 +25,9 @@ public sealed class SampleSite : IAsyncLifetime
 
     public IServiceProvider Services => _app!.Services;
 
+    /// <summary>What the site's soketi starts with; <see langword="null"/> for its defaults.</summary>
+    protected virtual SoketiSettings? SoketiSettings => null;
+
     public async Task InitializeAsync()
     {
         if (new BrowserFactAttribute().Skip is not null)
@@ -32,7 +35,7 @@ public sealed class SampleSite : IAsyncLifetime
             return; // the tests skip themselves
         }
 
-        Soketi = await SoketiServer.StartAsync();
+        Soketi = await SoketiServer.StartAsync(SoketiSettings);
         var port = FreePort();
         _app = new WebApplicationFactory<Program>().WithWebHostBuilder(web => web
             .UseEnvironment("Development")
