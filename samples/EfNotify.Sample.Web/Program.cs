@@ -142,6 +142,20 @@ api.MapPut("/tasks/{id:int}", async (int id, TaskChange change, SampleContext db
     return Results.Ok(new { task.Id, task.Title, task.Status, task.Assignee });
 });
 
+// The explicit "notify action": nothing in the database changes, the assignee's own channel gets "reminded".
+api.MapPost("/tasks/{id:int}/remind", async (int id, SampleContext db) =>
+{
+    var task = await db.Tasks.FindAsync(id);
+    if (task?.Assignee is not { } assignee)
+    {
+        return Results.NotFound();
+    }
+
+    db.Notify(new Person { UserName = assignee }, "reminded");
+    await db.SaveChangesAsync(); // delivered after this commit, like the automatic notifications
+    return Results.NoContent();
+});
+
 app.Run();
 
 static Task<bool> IsMemberAsync(SampleContext db, int roomId, ClaimsPrincipal user)

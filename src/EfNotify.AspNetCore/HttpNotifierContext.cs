@@ -29,6 +29,6 @@ internal sealed partial class HttpNotifierContext(IHttpContextAccessor accessor)
         }
     }
 
-    [GeneratedRegex("^[0-9]+\\.[0-9]+\\z", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^[0-9]{1,20}\\.[0-9]{1,20}\\z", RegexOptions.CultureInvariant)]
     private static partial Regex SocketIdPattern();
 }

@@ -12,7 +12,7 @@ internal static partial class PusherNames
         ArgumentNullException.ThrowIfNull(socketId, paramName);
         if (!SocketIdPattern().IsMatch(socketId))
         {
-            throw new ArgumentException($"The socket id '{Shorten(socketId)}' is not valid: it must look like '1234.5678' (digits, a dot, digits).", paramName);
+            throw new ArgumentException($"The socket id '{Shorten(socketId)}' is not valid: it must look like '1234.5678' (1 to 20 digits, a dot, 1 to 20 digits).", paramName);
         }
     }
 
@@ -37,7 +37,7 @@ internal static partial class PusherNames
 
     private static string Shorten(string value) => value.Length <= 40 ? value : value[..40] + "...";
 
-    [GeneratedRegex("^[0-9]+\\.[0-9]+\\z", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^[0-9]{1,20}\\.[0-9]{1,20}\\z", RegexOptions.CultureInvariant)]
     private static partial Regex SocketIdPattern();
 
     [GeneratedRegex("^[-a-zA-Z0-9_=@,.;]+\\z", RegexOptions.CultureInvariant)]

@@ -9,8 +9,8 @@ namespace Microsoft.EntityFrameworkCore;
 public static class EfNotifyDbContextOptionsExtensions
 {
     /// <summary>
-    /// Enables EfNotify on the context: changes to [Notify] entities are written to the outbox in the same transaction as
-    /// the data and published after the commit. Use it in <c>AddDbContext((sp, o) =&gt; o.UseSqlite(...).UseEfNotify(sp))</c>,
+    /// Enables EfNotify on the context: changes to [Notify] entities, by SaveChanges or by <c>ExecuteUpdate</c>/<c>ExecuteDelete</c>,
+    /// are written to the outbox in the same transaction as the data and published after the commit. Use it in <c>AddDbContext((sp, o) =&gt; o.UseSqlite(...).UseEfNotify(sp))</c>,
     /// and likewise with <c>AddDbContextPool</c> and <c>AddDbContextFactory</c>.
     /// </summary>
     /// <param name="optionsBuilder">The options builder.</param>
@@ -24,7 +24,7 @@ public static class EfNotifyDbContextOptionsExtensions
                 "EfNotify: its services are not registered. Call services.AddEfNotify<TContext>() before building the service provider.");
         ((IDbContextOptionsBuilderInfrastructure)optionsBuilder).AddOrUpdateExtension(
             optionsBuilder.Options.FindExtension<EfNotifyOptionsExtension>() ?? new EfNotifyOptionsExtension());
-        return optionsBuilder.AddInterceptors(interceptor);
+        return optionsBuilder.AddInterceptors(interceptor, serviceProvider.GetRequiredService<SetBasedInterceptor>());
     }
 
     /// <inheritdoc cref="UseEfNotify(DbContextOptionsBuilder, IServiceProvider)"/>

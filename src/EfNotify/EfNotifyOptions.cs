@@ -54,6 +54,14 @@ public sealed class EfNotifyOptions
     public TimeSpan DeliveredRetention { get; set; } = TimeSpan.FromDays(1);
 
     /// <summary>
+    /// How many rows one <c>ExecuteUpdate</c>/<c>ExecuteDelete</c> may change and still notify each object. Above it only the
+    /// list channels are told, and each object notification becomes one event on the notified type's list channel
+    /// (<c>private-{Entity}</c>) with the number of rows in <c>count</c>. Default: 1,000.
+    /// </summary>
+    [Range(1, int.MaxValue)]
+    public int SetBasedRowLimit { get; set; } = 1000;
+
+    /// <summary>
     /// How often the dispatcher counts the backlog for the <c>efnotify.outbox.*</c> gauges (two aggregate queries), so that
     /// a metrics scrape never queries the database. Default: 10 seconds.
     /// </summary>

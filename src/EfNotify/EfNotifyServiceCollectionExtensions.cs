@@ -76,6 +76,7 @@ public static class EfNotifyServiceCollectionExtensions
         services.TryAddSingleton(sp => new EfNotifyInstrumentation(
             sp.GetRequiredService<OutboxMonitor>(), sp.GetRequiredService<TimeProvider>(), sp.GetService<IMeterFactory>()));
         services.TryAddSingleton<EfNotifyInterceptor>();
+        services.TryAddSingleton<SetBasedInterceptor>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, OutboxDispatcher<TContext>>());
         services.TryAddSingleton<IOutboxAdministration, OutboxAdministration<TContext>>();
         return options;

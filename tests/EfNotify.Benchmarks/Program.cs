@@ -12,6 +12,7 @@ public static class Program
     private static readonly (string Name, string Usage, Func<string[], int> Run)[] Commands =
     [
         ("overhead", "overhead [--quick] [--n N[,N]] [--postgres CONN] [--no-table]   SaveChanges with and without EfNotify: SQLite file and memory, PostgreSQL if given", OverheadCommand.Run),
+        ("setbased", "setbased [--quick] [--n N[,N]] [--postgres CONN]   one ExecuteUpdate of N rows with and without EfNotify (RETURNING, outbox row)", SetBasedCommand.Run),
         ("e2e", "e2e [--quick] [--objects-per-commit K] [--instances N]   commit-to-browser latency, sustained throughput and the raw ceiling against soketi; with --instances, N processes on one database and the failover", E2eCommand.Run),
         ("backlog", "backlog [--quick] [--rows N]   drain a backlog of outbox rows: rate, peak RSS, the claim's query plan", BacklogCommand.Run),
         ("sweep", "sweep [--quick]      latency percentiles against offered load, EfNotify beside raw; writes docs/e2e-latency.png", SweepCommand.Run),

@@ -86,7 +86,14 @@ async function showTasks() {
     }
     who.addEventListener('change', () => send(`/api/tasks/${t.id}`, 'PUT', { assignee: who.value }));
     assignee.append(who);
-    tr.append(title, status, assignee);
+    const remind = document.createElement('td');
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.className = 'remind';
+    button.textContent = 'Remind';
+    button.addEventListener('click', () => api(`/api/tasks/${t.id}/remind`, { method: 'POST' }));
+    remind.append(button);
+    tr.append(title, status, assignee, remind);
     return tr;
   });
   $('tasks').replaceChildren(...rows);
@@ -124,6 +131,13 @@ async function main() {
     toast(`${e.by ?? 'Someone'} changed a task assigned to you`);
   });
 
+  // The "notify action": someone pressed "Remind" on a task assigned to me (db.Notify on the server).
+  const reminded = state.live.listen('Person', state.me, 'reminded', e => {
+    if (!e.resync) {
+      toast(`${e.by ?? 'Someone'} reminds you of your tasks`);
+    }
+  });
+
   const rooms = await api('/api/rooms');
   $('rooms').replaceChildren(...rooms.map(r => {
     const b = document.createElement('button');
@@ -136,7 +150,7 @@ async function main() {
   await showTasks();
   const requested = Number(new URLSearchParams(location.search).get('room'));
   await openRoom(rooms.some(r => r.id === requested) ? requested : rooms[0].id);
-  await Promise.allSettled([board.ready, mine.ready]);
+  await Promise.allSettled([board.ready, mine.ready, reminded.ready]);
   document.body.dataset.ready = 'true';
 }
 

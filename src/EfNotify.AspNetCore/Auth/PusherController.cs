@@ -75,7 +75,7 @@ internal sealed partial class PusherController(
 
             if (form["socket_id"] is not [{ } socketId] || !SocketIdPattern().IsMatch(socketId))
             {
-                return Malformed("socket_id missing, repeated or not like 1234.5678");
+                return Malformed("socket_id missing, repeated or not like 1234.5678 (two integers of at most 20 digits)");
             }
 
             if (form["channel_name"] is not [{ } channelName] || channelName.Length > ChannelNames.MaxLength
@@ -204,7 +204,7 @@ internal sealed partial class PusherController(
         return Denied(StatusCodes.Status400BadRequest, "malformed");
     }
 
-    [GeneratedRegex("^[0-9]+\\.[0-9]+\\z", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^[0-9]{1,20}\\.[0-9]{1,20}\\z", RegexOptions.CultureInvariant)]
     private static partial Regex SocketIdPattern();
 
     [GeneratedRegex("^[-a-zA-Z0-9_=@,.;]+\\z", RegexOptions.CultureInvariant)]

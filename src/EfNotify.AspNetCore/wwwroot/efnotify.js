@@ -8,7 +8,8 @@
 //   await room.ready;                      // subscribed (rejects when /pusher/auth refuses)
 //
 // A callback receives the notification ({ id, entity, key, action, change, at, by, ... , resync: false }), or
-// { entity, key, action, resync: true } once after every reconnect, when notifications may have been missed: refetch then,
+// { entity, key, action, resync: true } once after every reconnect, and once when a message's sequence number shows that
+// one before it was missed (dead-lettered or lost): refetch then,
 // or { entity, key, action, revoked: true } once when access ended (the server closed the user's connections and the
 // channel was refused on the way back): nothing more arrives for that listener.
 
@@ -35,6 +36,33 @@ function escapeKeyPart(value) {
 export function objectChannel(entity, key, prefix = 'private-') {
   const parts = Array.isArray(key) ? key : [key];
   return `${prefix}${entity}.${parts.map(escapeKeyPart).join(',')}`;
+}
+
+/** FNV-1a (32 bits) of a socket id's UTF-8 bytes as eight hex digits: how the dispatcher names a tab's own events in "own". */
+export function socketHash(socketId) {
+  let hash = 0x811c9dc5;
+  for (const byte of new TextEncoder().encode(socketId ?? '')) {
+    hash = Math.imul(hash ^ byte, 0x01000193) >>> 0;
+  }
+  return hash.toString(16).padStart(8, '0');
+}
+
+/**
+ * Whether a message shows that events of its channel and action were missed since `last` ({ epoch, seq }): its "seq"
+ * jumps, and the numbers skipped are not this tab's own changes (which the server never echoes to it; "own" lists them
+ * by socketHash). Another epoch (a new dispatcher leads) or seq 1 starts the count afresh: no gap.
+ */
+export function sequenceGap(last, message, ownHash) {
+  if (!last || typeof message.seq !== 'number' || message.epoch !== last.epoch || message.seq === 1 || message.seq <= last.seq + 1) {
+    return false;
+  }
+  const own = new Set((message.own ?? []).filter(([, hash]) => hash === ownHash).map(([seq]) => seq));
+  for (let seq = last.seq + 1; seq < message.seq; seq++) {
+    if (!own.has(seq)) {
+      return true;
+    }
+  }
+  return false;
 }
 
 /** The channel of an entity type's list: private-{entity}. */
@@ -282,11 +310,12 @@ class Connection {
 
   #subscribe(name) {
     const channel = this.#pusher.subscribe(name);
-    const state = { channel, listeners: new Set(), actions: new Set(), subscribedBefore: false };
+    const state = { channel, listeners: new Set(), actions: new Set(), subscribedBefore: false, sequences: new Map() };
     state.ready = new Promise((resolve, reject) => {
       channel.bind('pusher:subscription_succeeded', () => {
         // pusher-js subscribes again after every reconnect: what happened in between was not received.
         if (state.subscribedBefore) {
+          state.sequences.clear();
           for (const l of [...state.listeners]) {
             l.callback({ entity: l.entity, key: l.key, action: l.action, resync: true });
           }
@@ -329,10 +358,27 @@ class Connection {
         this.#seen.delete(this.#seen.values().next().value);
       }
     }
+    const gap = this.#followSequence(state, action, message);
     for (const l of [...state.listeners]) {
       if (l.action === action) {
+        if (gap) {
+          l.callback({ entity: l.entity, key: l.key, action, resync: true }); // an event was missed: refetch
+        }
         l.callback({ ...message, resync: false });
       }
     }
+  }
+
+  /** Notes the message's sequence number; returns whether events before it were missed (see sequenceGap). */
+  #followSequence(state, action, message) {
+    if (typeof message?.seq !== 'number') {
+      return false;
+    }
+    const last = state.sequences.get(action);
+    const gap = sequenceGap(last, message, socketHash(this.socketId));
+    if (!last || message.epoch !== last.epoch || message.seq === 1 || message.seq > last.seq) {
+      state.sequences.set(action, { epoch: message.epoch, seq: message.seq });
+    }
+    return gap;
   }
 }

@@ -231,7 +231,7 @@ internal static partial class ChangeCapture
         _ => null,
     };
 
-    [GeneratedRegex(@"^[0-9]+\.[0-9]+\z")]
+    [GeneratedRegex(@"^[0-9]{1,20}\.[0-9]{1,20}\z")]
     private static partial Regex SocketIdRegex();
 }
 

@@ -15,7 +15,7 @@ public static class DbContextNotifyExtensions
     /// </summary>
     /// <param name="context">The context.</param>
     /// <param name="entity">An entity of the context's model, tracked or not.</param>
-    /// <param name="action">The action (Pusher event name), 1 to 200 characters.</param>
+    /// <param name="action">The action (Pusher event name), 1 to 200 characters, not starting with <c>pusher:</c> or <c>pusher_internal:</c>.</param>
     /// <exception cref="ArgumentException">The entity is not of the model, or the action name is invalid.</exception>
     /// <exception cref="InvalidOperationException">EfNotify is not enabled on this context (<c>UseEfNotify</c>).</exception>
     public static void Notify(this DbContext context, object entity, string action)
@@ -32,7 +32,7 @@ public static class DbContextNotifyExtensions
     /// </summary>
     /// <typeparam name="TEntity">An entity type of the context's model.</typeparam>
     /// <param name="context">The context.</param>
-    /// <param name="action">The action (Pusher event name), 1 to 200 characters.</param>
+    /// <param name="action">The action (Pusher event name), 1 to 200 characters, not starting with <c>pusher:</c> or <c>pusher_internal:</c>.</param>
     /// <exception cref="ArgumentException">The type is not of the model, or the action name is invalid.</exception>
     public static void NotifyList<TEntity>(this DbContext context, string action)
         where TEntity : class
@@ -44,9 +44,10 @@ public static class DbContextNotifyExtensions
 
     private static void Queue(DbContext context, object? entity, IEntityType entityType, string action)
     {
-        if (string.IsNullOrWhiteSpace(action) || action.Length > NotifyConvention.MaxActionLength)
+        if (NotifyConvention.ActionProblem(action) is { } problem)
         {
-            throw new ArgumentException($"EfNotify: the action name must have 1 to {NotifyConvention.MaxActionLength} characters.", nameof(action));
+            // The same rules as the model's [Notify] actions: a name Pusher refuses would be dead-lettered after the commit.
+            throw new ArgumentException($"EfNotify: db.Notify was given {problem}.", nameof(action));
         }
 
         NotifyUnitOfWork unitOfWork;

@@ -25,6 +25,9 @@ internal sealed class EfNotifyInterceptor(
 {
     private readonly CaptureEnvironment _environment = new(time, notifier, signal, instrumentation);
 
+    /// <summary>The time and notifier of a capture now (also for set-based statements).</summary>
+    internal CaptureContext NewCaptureContext() => _environment.Context();
+
     public override InterceptionResult<int> SavingChanges(DbContextEventData eventData, InterceptionResult<int> result)
     {
         UnitOfWork(eventData.Context!).BeginSave(eventData.Context!, _environment);

@@ -119,19 +119,9 @@ internal sealed partial class NotifyConvention : IModelFinalizingConvention, IMo
         foreach (var definition in definitions)
         {
             var action = definition.Action;
-            if (string.IsNullOrWhiteSpace(action))
+            if (ActionProblem(action) is { } problem)
             {
-                throw Error(name, "has a notification with an empty action name");
-            }
-
-            if (action.Length > MaxActionLength)
-            {
-                throw Error(name, $"has the action name '{action[..40]}…' of {action.Length} characters; Pusher event names are at most {MaxActionLength}");
-            }
-
-            if (action.StartsWith("pusher:", StringComparison.Ordinal) || action.StartsWith("pusher_internal:", StringComparison.Ordinal))
-            {
-                throw Error(name, $"has the action name '{action}'; names starting with 'pusher:' or 'pusher_internal:' are reserved by Pusher");
+                throw Error(name, "has " + problem);
             }
 
             if (definition.On == NotifyChanges.None)
@@ -160,6 +150,24 @@ internal sealed partial class NotifyConvention : IModelFinalizingConvention, IMo
                 }
             }
         }
+    }
+
+    /// <summary>What is wrong with an action name (as "has …" completes it), or <see langword="null"/> when it is valid.</summary>
+    internal static string? ActionProblem(string? action)
+    {
+        if (string.IsNullOrWhiteSpace(action))
+        {
+            return "a notification with an empty action name";
+        }
+
+        if (action.Length > MaxActionLength)
+        {
+            return $"the action name '{action[..40]}…' of {action.Length} characters; Pusher event names are at most {MaxActionLength}";
+        }
+
+        return action.StartsWith("pusher:", StringComparison.Ordinal) || action.StartsWith("pusher_internal:", StringComparison.Ordinal)
+            ? $"the action name '{action}'; names starting with 'pusher:' or 'pusher_internal:' are reserved by Pusher"
+            : null;
     }
 
     internal static IReadOnlyForeignKey? FindViaForeignKey(IReadOnlyEntityType entityType, string via)

@@ -194,6 +194,16 @@ internal sealed partial class NotifyUnitOfWork : IResettableService
         }
     }
 
+    /// <summary>
+    /// Adds notifications captured outside SaveChanges (a set-based statement) to the explicit transaction that ran them:
+    /// written when it commits, dropped when it rolls back.
+    /// </summary>
+    public void QueueInTransaction(DbTransaction transaction, List<PendingNotification> notifications)
+    {
+        Join(transaction);
+        _pending.AddRange(notifications);
+    }
+
     public void ResetState()
     {
         _pending.Clear();

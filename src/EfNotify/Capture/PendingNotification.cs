@@ -19,11 +19,14 @@ internal sealed class PendingNotification
 
     public string? SocketId { get; init; }
 
-    public string? SourceEntityName { get; init; }
+    public string? SourceEntityName { get; set; }
 
-    public object?[]? SourceKey { get; init; }
+    public object?[]? SourceKey { get; set; }
 
     public KeyValuePair<string, object?>[]? Values { get; set; }
+
+    /// <summary>How many changes this notification stands for, when it stands for several (a set-based statement's rows).</summary>
+    public int? Count { get; set; }
 
     /// <summary>Several changes to one object and action in one transaction become one notification.</summary>
     public void MergeLater(PendingNotification later)
@@ -36,6 +39,10 @@ internal sealed class PendingNotification
         };
         At = later.At;
         Values = later.Values ?? Values;
+        if (Count is not null || later.Count is not null)
+        {
+            Count = (Count ?? 1) + (later.Count ?? 1);
+        }
     }
 }
 

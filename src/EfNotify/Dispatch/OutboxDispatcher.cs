@@ -38,6 +38,7 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
     private readonly ContextSlot<TContext> _loopContext;
     private readonly ContextSlot<TContext> _prefetchContext;
     private readonly ContextSlot<TContext> _recorderContext;
+    private readonly ChannelSequences _sequences = new();
     private DeliveryRecorder? _recorder;
     private Task<List<OutboxMessage>>? _prefetch;
     private DateTime _claimedFromStart;
@@ -150,6 +151,7 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
                 if (!await _leadership.TryLeadAsync(db, token).ConfigureAwait(false))
                 {
                     await DiscardPrefetchAsync().ConfigureAwait(false);
+                    _sequences.Reset(); // the leader numbers the channels now; leading again starts a new epoch
                     return false; // another instance publishes; this one stands by
                 }
 
@@ -284,7 +286,7 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
         for (var r = 0; r < rows.Count; r++)
         {
             states[r] = new RowState();
-            Expand(rows[r], r, transport.MaxEventDataBytes, items, states[r]);
+            Expand(rows[r], r, transport.MaxEventDataBytes - ChannelSequences.MaxAddedBytes, items, states[r]);
         }
 
         // A row is recorded as a whole, so a stop requested by the host is honoured only before a row's first
@@ -310,6 +312,7 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
 
             var chunk = items.GetRange(start, end - start);
             start = end;
+            Stamp(chunk);
             var failure = await PublishTracedAsync(transport, rows, chunk, states[first].Started ? CancellationToken.None : stoppingToken).ConfigureAwait(false);
             if (failure is { ConcernsApplication: true })
             {
@@ -335,6 +338,7 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
                 if (failure.IsTransient)
                 {
                     stopped = (chunk[0].Row, failure.Reason);
+                    Unstamp(chunk, 0);
                 }
                 else
                 {
@@ -346,11 +350,13 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
             }
 
             // The server refused the batch: find the notifications it refuses one by one, so the others still go.
-            foreach (var item in chunk)
+            for (var k = 0; k < chunk.Count; k++)
             {
+                var item = chunk[k];
                 if (stoppingToken.IsCancellationRequested && !states[item.Row].Started)
                 {
                     unsent = item.Row;
+                    Unstamp(chunk, k);
                     break;
                 }
 
@@ -364,6 +370,7 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
                 else if (single.IsTransient)
                 {
                     stopped = (item.Row, single.Reason);
+                    Unstamp(chunk, k);
                     break;
                 }
                 else if (single.ConcernsApplication)
@@ -529,6 +536,25 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
         }
     }
 
+    /// <summary>Numbers the events of a chunk per channel and action (see <see cref="ChannelSequences"/>).</summary>
+    private void Stamp(List<Item> chunk)
+    {
+        for (var i = 0; i < chunk.Count; i++)
+        {
+            var stamped = _sequences.Stamp(chunk[i].Event, out var seq);
+            chunk[i] = chunk[i] with { Event = stamped, Seq = seq };
+        }
+    }
+
+    /// <summary>Gives back the numbers of the chunk's events from <paramref name="from"/> on: they go again later.</summary>
+    private void Unstamp(List<Item> chunk, int from)
+    {
+        for (var i = chunk.Count - 1; i >= from; i--)
+        {
+            _sequences.Unstamp(chunk[i].Event, chunk[i].Seq);
+        }
+    }
+
     /// <summary>What the dead letter of a refused notification stores.</summary>
     private static string Alone(List<OutboxMessage> rows, Item item) => OutboxPayload.Alone(rows[item.Row].Payload, item.Index);
 
@@ -541,7 +567,7 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
             writer.WriteStartObject();
             foreach (var property in data.EnumerateObject())
             {
-                if (property.Name is "id" or "entity" or "key" or "action" or "change" or "at")
+                if (property.Name is "id" or "entity" or "key" or "action" or "change" or "at" or "count")
                 {
                     property.WriteTo(writer);
                 }
@@ -646,7 +672,7 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
     private static partial void LogRecorded(ILogger logger, int delivered, int postponed);
 
     /// <summary>Notification <c>Index</c> of claimed row <c>Row</c>.</summary>
-    private sealed record Item(int Row, int Index, OutgoingEvent Event);
+    private sealed record Item(int Row, int Index, OutgoingEvent Event, long Seq = 0);
 
     /// <summary>Why a request failed; <c>ConcernsApplication</c> for a permanent refusal of every request of the application, not of these events.</summary>
     private sealed record Failure(bool IsTransient, string Reason, bool ConcernsApplication = false, int? StatusCode = null);

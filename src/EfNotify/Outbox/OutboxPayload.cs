@@ -28,6 +28,12 @@ internal static class OutboxPayload
     /// <summary>The value of <c>"v"</c>; the bare array of the first format counts as version 1.</summary>
     public const int Version = 2;
 
+    /// <summary>
+    /// 2^53 − 1, the largest integer a JavaScript number holds exactly: integer keys beyond it are written as strings
+    /// (the same text as in the channel name), so a browser receives them unchanged.
+    /// </summary>
+    public const long MaxSafeInteger = 9_007_199_254_740_991;
+
     [ThreadStatic]
     private static ArrayBufferWriter<byte>? t_buffer;
 
@@ -174,7 +180,7 @@ internal static class OutboxPayload
         var at = notification.At != first.At;
         var by = !string.Equals(notification.By, first.By, StringComparison.Ordinal);
         var socketId = !string.Equals(notification.SocketId, first.SocketId, StringComparison.Ordinal);
-        if (at || by || socketId || notification.SourceEntityName is not null || notification.Values is not null)
+        if (at || by || socketId || notification.SourceEntityName is not null || notification.Values is not null || notification.Count is not null)
         {
             writer.WriteStartObject();
             if (at)
@@ -213,6 +219,11 @@ internal static class OutboxPayload
                 writer.WriteEndObject();
             }
 
+            if (notification.Count is { } count)
+            {
+                writer.WriteNumber("count", count);
+            }
+
             writer.WriteEndObject();
         }
 
@@ -246,6 +257,9 @@ internal static class OutboxPayload
     {
         switch (value)
         {
+            case long or ulong or decimal when Math.Abs(Convert.ToDecimal(value, System.Globalization.CultureInfo.InvariantCulture)) > MaxSafeInteger:
+                writer.WriteStringValue(ChannelNames.FormatKeyValue(value));
+                break;
             case null: writer.WriteNullValue(); break;
             case int i: writer.WriteNumberValue(i); break;
             case long l: writer.WriteNumberValue(l); break;
@@ -267,7 +281,7 @@ internal static class OutboxPayload
         var channel = element.GetProperty("channel").GetString()!;
         var name = element.GetProperty("event").GetString()!;
         var socketId = element.TryGetProperty("socketId", out var socket) ? socket.GetString() : null;
-        return new OutgoingEvent(channel, name, element.GetProperty("data").GetRawText(), socketId);
+        return new OutgoingEvent(channel, name, element.GetProperty("data").GetRawText(), socketId) { Unnumbered = true };
     }
 
     private static Shared ReadRow(JsonElement root, out Guid rowId, out JsonElement items)
@@ -340,7 +354,7 @@ internal static class OutboxPayload
         };
 
         var own = row;
-        JsonElement source = default, values = default;
+        JsonElement source = default, values = default, count = default;
         if (extra.ValueKind == JsonValueKind.Object)
         {
             foreach (var property in extra.EnumerateObject())
@@ -352,6 +366,7 @@ internal static class OutboxPayload
                     case "socketId": own = own with { SocketId = property.Value }; break;
                     case "source": source = property.Value; break;
                     case "values": values = property.Value; break;
+                    case "count": count = property.Value; break;
                 }
             }
 
@@ -365,13 +380,14 @@ internal static class OutboxPayload
         writer.WriteStartObject();
         writer.WriteString("id", id);
         Copy(writer, "entity", entity);
-        Copy(writer, "key", key);
+        CopyIfAny(writer, "key", key); // a list channel's message has no key
         Copy(writer, "action", name);
         writer.WriteString("change", changeName);
         Copy(writer, "at", own.At);
         CopyIfAny(writer, "by", own.By);
         CopyIfAny(writer, "source", source);
         CopyIfAny(writer, "values", values);
+        CopyIfAny(writer, "count", count);
         writer.WriteEndObject();
         var data = Finish(writer);
         var socketId = IsAny(own.SocketId) ? own.SocketId.GetString() : null;
@@ -396,11 +412,12 @@ internal static class OutboxPayload
         Copy(writer, entity);
         Copy(writer, key);
         Copy(writer, change);
-        if (IsAny(source) || IsAny(values))
+        if (IsAny(source) || IsAny(values) || IsAny(count))
         {
             writer.WriteStartObject();
             CopyIfAny(writer, "source", source);
             CopyIfAny(writer, "values", values);
+            CopyIfAny(writer, "count", count);
             writer.WriteEndObject();
         }
 

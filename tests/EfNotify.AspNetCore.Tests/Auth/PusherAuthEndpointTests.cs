@@ -139,6 +139,8 @@ public sealed class PusherAuthEndpointTests(AuthTestApp app) : IClassFixture<Aut
     [InlineData("-1.1")]
     [InlineData("1234.1234:private-Project.2")]
     [InlineData("\u0661\u0662.\u0663")]
+    [InlineData("123456789012345678901.1")] // issue 15: Pusher's socket ids are two bounded integers
+    [InlineData("1.123456789012345678901")]
     public async Task A_malformed_socket_id_gets_400(string socketId)
     {
         using var response = await _client.AuthorizeAsync("private-Project.1", socketId: socketId);

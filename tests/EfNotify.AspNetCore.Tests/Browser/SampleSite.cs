@@ -26,6 +26,9 @@ public class SampleSite : IAsyncLifetime
 
     public IServiceProvider Services => _app!.Services;
 
+    /// <summary>What the site's soketi starts with; <see langword="null"/> for its defaults.</summary>
+    protected virtual SoketiSettings? SoketiSettings => null;
+
     public async Task InitializeAsync()
     {
         if (new BrowserFactAttribute().Skip is not null)
@@ -33,7 +36,7 @@ public class SampleSite : IAsyncLifetime
             return; // the tests skip themselves
         }
 
-        Soketi = await SoketiServer.StartAsync(new SoketiSettings
+        Soketi = await SoketiServer.StartAsync(SoketiSettings ?? new SoketiSettings
         {
             EventMaxSizeInKb = 10,
             Environment = new Dictionary<string, string> { ["SOKETI_DEFAULT_APP_USER_AUTHENTICATION"] = "true" },

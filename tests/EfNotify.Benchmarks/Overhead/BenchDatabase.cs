@@ -61,6 +61,13 @@ internal sealed class BenchDatabase : IDisposable
         return Context.SaveChanges();
     }
 
+    /// <summary>The set-based operation: one ExecuteUpdate setting the same integer property of every row, tracked or not.</summary>
+    public int ExecuteUpdate()
+    {
+        var version = ++_version;
+        return Context.Items.ExecuteUpdate(s => s.SetProperty(i => i.Version, version));
+    }
+
     /// <summary>The outbox's rows and the notifications they hold.</summary>
     public (int Rows, long Notifications) Outbox()
     {

@@ -17,7 +17,8 @@ internal static class InterleavedOverhead
     private const int MinRounds = 50;
     private const int MaxRounds = 200_000;
 
-    public static InterleavedResult Run(string storage, int n, TimeSpan warmup, TimeSpan duration)
+    /// <param name="setBased">Time <see cref="BenchDatabase.ExecuteUpdate"/> instead of <see cref="BenchDatabase.ModifyAndSave"/>.</param>
+    public static InterleavedResult Run(string storage, int n, TimeSpan warmup, TimeSpan duration, bool setBased = false)
     {
         var directory = Directory.CreateTempSubdirectory("efnotify-interleaved-");
         try
@@ -27,12 +28,12 @@ internal static class InterleavedOverhead
             var settings = (Plain: plain.Settings(), EfNotify: efNotify.Settings());
 
             // Warm-up, not recorded: JIT, connection pools, the model, the first pages of each file in the cache.
-            var warmupRounds = Rounds(plain, efNotify, warmup, min: 10, null, null);
+            var warmupRounds = Rounds(plain, efNotify, warmup, min: 10, null, null, setBased);
             var plainTimes = new List<double>();
             var efNotifyTimes = new List<double>();
             var load = Measure.LoadAverage();
             var clock = Stopwatch.StartNew();
-            var rounds = Rounds(plain, efNotify, duration, MinRounds, plainTimes, efNotifyTimes);
+            var rounds = Rounds(plain, efNotify, duration, MinRounds, plainTimes, efNotifyTimes, setBased);
             var elapsed = clock.Elapsed;
             load += " at the start, " + Measure.LoadAverage() + " at the end";
 
@@ -49,7 +50,10 @@ internal static class InterleavedOverhead
                     + $"(expected {saves * rowsPerSave} rows holding {(long)saves * n} for {saves} saves of {n})");
             }
 
-            return new InterleavedResult(storage, n, rounds, elapsed, [.. plainTimes], [.. efNotifyTimes], settings.Plain, settings.EfNotify, outbox, load);
+            return new InterleavedResult(storage, n, rounds, elapsed, [.. plainTimes], [.. efNotifyTimes], settings.Plain, settings.EfNotify, outbox, load)
+            {
+                Operation = setBased ? "ExecuteUpdate" : "SaveChanges",
+            };
         }
         finally
         {
@@ -57,7 +61,8 @@ internal static class InterleavedOverhead
         }
     }
 
-    private static int Rounds(BenchDatabase plain, BenchDatabase efNotify, TimeSpan duration, int min, List<double>? plainTimes, List<double>? efNotifyTimes)
+    private static int Rounds(
+        BenchDatabase plain, BenchDatabase efNotify, TimeSpan duration, int min, List<double>? plainTimes, List<double>? efNotifyTimes, bool setBased)
     {
         var clock = Stopwatch.StartNew();
         var round = 0;
@@ -67,13 +72,13 @@ internal static class InterleavedOverhead
             double plainTime, efNotifyTime;
             if (round % 2 == 0)
             {
-                plainTime = Time(plain);
-                efNotifyTime = Time(efNotify);
+                plainTime = Time(plain, setBased);
+                efNotifyTime = Time(efNotify, setBased);
             }
             else
             {
-                efNotifyTime = Time(efNotify);
-                plainTime = Time(plain);
+                efNotifyTime = Time(efNotify, setBased);
+                plainTime = Time(plain, setBased);
             }
 
             plainTimes?.Add(plainTime);
@@ -83,10 +88,10 @@ internal static class InterleavedOverhead
         return round;
     }
 
-    private static double Time(BenchDatabase database)
+    private static double Time(BenchDatabase database, bool setBased)
     {
         var start = Stopwatch.GetTimestamp();
-        database.ModifyAndSave();
+        _ = setBased ? database.ExecuteUpdate() : database.ModifyAndSave();
         return Stopwatch.GetElapsedTime(start).TotalMicroseconds;
     }
 }
@@ -114,6 +119,9 @@ internal sealed record InterleavedResult(
     // Quiet runs at N=100 give intervals 0.01-0.035 wide; the loaded runs that missed their quiet value by 0.1 or more were
     // 0.08 and 0.34 wide.
     private const double NoisyIntervalWidth = 0.05;
+
+    /// <summary>What each round timed: SaveChanges of N tracked rows, or one ExecuteUpdate of the N rows.</summary>
+    public string Operation { get; init; } = "SaveChanges";
 
     public double PlainMedian => Median(Plain);
 
@@ -172,7 +180,7 @@ internal sealed record InterleavedResult(
             return F($"median {Measure.Percentile(sorted, 50),7:0} us  (quartiles {Measure.Percentile(sorted, 25):0}–{Measure.Percentile(sorted, 75):0}, p95 {Measure.Percentile(sorted, 95):0})");
         }
 
-        yield return F($"interleaved, {BenchStorage.Describe(Storage)}, N={N}: {Rounds} rounds in {Elapsed.TotalSeconds:0.0} s, plain/EfNotify on even rounds, EfNotify/plain on odd");
+        yield return F($"interleaved {Operation}, {BenchStorage.Describe(Storage)}, N={N}: {Rounds} rounds in {Elapsed.TotalSeconds:0.0} s, plain/EfNotify on even rounds, EfNotify/plain on odd");
         yield return $"  load average (1, 5, 15 min): {LoadAverage}";
         yield return $"  settings: plain {PlainSettings}; EfNotify {EfNotifySettings}; EfNotify's outbox holds {Outbox.Notifications} notifications in {Outbox.Rows} rows (all saves, warm-up included)";
         yield return $"  plain     {Times(Plain)}";

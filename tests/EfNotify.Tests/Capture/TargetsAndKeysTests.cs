@@ -226,6 +226,25 @@ public partial class TargetsAndKeysTests
         Assert.Throws<ArgumentException>(() => db.Notify(new object(), "x"));
     }
 
+    [Theory] // issue 15: db.Notify applies the rules the model applies to [Notify] actions
+    [InlineData("pusher:subscribe")]
+    [InlineData("pusher_internal:member_added")]
+    [InlineData("   ")]
+    public async Task Notify_rejects_the_action_names_the_model_rejects_naming_the_problem_and_queues_nothing(string action)
+    {
+        using var fixture = new ShopFixture();
+        using var db = fixture.CreateContext();
+
+        var single = Assert.Throws<ArgumentException>(() => db.Notify(new Room { Id = 1 }, action));
+        var list = Assert.Throws<ArgumentException>(() => db.NotifyList<Room>(action));
+
+        Assert.Contains(action.Trim().Length == 0 ? "empty action name" : "reserved by Pusher", single.Message, StringComparison.Ordinal);
+        Assert.Equal(single.Message, list.Message);
+        db.NotifyList<Room>("sentinel");
+        await db.SaveChangesAsync();
+        Assert.Equal(["sentinel"], fixture.Notifications().Select(n => n.Event));
+    }
+
     [Fact]
     public async Task AutoTransactionBehavior_Never_still_captures_after_the_save()
     {

@@ -19,7 +19,8 @@ public sealed class OutboxPayloadTests(ITestOutputHelper output)
     private readonly FakeTimeProvider _time = new(Now);
 
     [Theory]
-    [InlineData("list", """{"id":"{id}","entity":"Order","key":null,"action":"created","change":"added","at":"2026-11-28T12:00:00Z"}""", null)]
+    [InlineData("list", """{"id":"{id}","entity":"Order","action":"created","change":"added","at":"2026-11-28T12:00:00Z"}""", null)] // issue 15: no "key": null
+    [InlineData("bigkeys", """{"id":"{id}","entity":"Ledger","key":["9223372036854775807",9007199254740991,"18446744073709551615","-9007199254740992"],"action":"changed","change":"added","at":"2026-11-28T12:00:00Z"}""", null)]
     [InlineData("composite", """{"id":"{id}","entity":"OrderLine","key":[7,3],"action":"changed","change":"deleted","at":"2026-11-28T12:00:00Z"}""", null)]
     [InlineData("guid", """{"id":"{id}","entity":"Tag","key":"0f8fad5b-d9cb-469f-a165-70867728950e","action":"changed","change":"modified","at":"2026-11-28T12:00:00Z"}""", null)]
     [InlineData("string", """{"id":"{id}","entity":"Document","key":"\u00FCn\u00EF \u0022q\u0022 \u003Cb\u003E","action":"changed","change":"added","at":"2026-11-28T12:00:00Z"}""", null)]
@@ -179,13 +180,18 @@ public sealed class OutboxPayloadTests(ITestOutputHelper output)
     public void A_payload_this_version_cannot_read_fails_rather_than_sending_a_different_message(string payload)
         => Assert.ThrowsAny<JsonException>(() => Read(payload));
 
-    private static readonly string[] CaseNames = ["list", "composite", "guid", "string", "via", "values", "notifier", "everything"];
+    private static readonly string[] CaseNames = ["list", "bigkeys", "composite", "guid", "string", "via", "values", "notifier", "everything"];
 
     private PendingNotification Case(string name) => name switch
     {
         "list" => new()
         {
             Channel = ChannelNames.ForList("Order"), Action = "created", EntityName = "Order", Key = [], Change = ChangeKind.Added, At = Now,
+        },
+        "bigkeys" => new() // issue 15: integers beyond 2^53 - 1 go as strings, which a browser receives unchanged
+        {
+            Channel = ChannelNames.ForObject("Ledger", long.MaxValue, 9_007_199_254_740_991L, ulong.MaxValue, -9_007_199_254_740_992L), Action = "changed",
+            EntityName = "Ledger", Key = [long.MaxValue, 9_007_199_254_740_991L, ulong.MaxValue, -9_007_199_254_740_992L], Change = ChangeKind.Added, At = Now,
         },
         "composite" => new()
         {

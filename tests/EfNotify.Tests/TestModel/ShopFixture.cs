@@ -124,7 +124,7 @@ public sealed record CapturedNotification(string Channel, string Event, string? 
 
 public sealed record NotificationMessage(
     Guid Id, string Entity, JsonElement Key, string Action, string Change, DateTime At, string? By,
-    NotificationSource? Source, Dictionary<string, JsonElement>? Values, bool? Truncated);
+    NotificationSource? Source, Dictionary<string, JsonElement>? Values, bool? Truncated, int? Count = null);
 
 public sealed record NotificationSource(string Entity, JsonElement Key);
 
