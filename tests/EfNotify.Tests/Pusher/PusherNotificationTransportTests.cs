@@ -10,7 +10,7 @@ public class PusherNotificationTransportTests
     private PusherNotificationTransport CreateTransport(Action<PusherOptions>? change = null)
     {
         var options = Options.Create(PusherTestOptions.Create(change));
-        return new PusherNotificationTransport(new PusherClient(new HttpClient(_handler), options));
+        return new PusherNotificationTransport(new PusherClient(new HttpClient(_handler), options), new PusherEncryption(options.Value));
     }
 
     [Fact]

@@ -102,7 +102,7 @@ public sealed class PusherReloadTests : IDisposable
     public async Task Settings_reloaded_into_invalid_ones_refuse_every_request_as_a_fault_of_the_application_naming_the_setting()
     {
         var handler = new RecordingHandler();
-        var transport = new PusherNotificationTransport(new PusherClient(new HttpClient(handler), Monitor, _time));
+        var transport = new PusherNotificationTransport(new PusherClient(new HttpClient(handler), Monitor, _time), new PusherEncryption(Monitor.CurrentValue));
         Reload(("MaxEventDataBytes", "4096"));
         Assert.Equal(4096, transport.MaxEventDataBytes);
 
