@@ -23,10 +23,14 @@ export interface Notification {
   values?: Record<string, unknown>;
   /** Present when the data was shrunk to its minimal form. */
   truncated?: true;
+  /** The channel and action's sequence number (1, 2, …) within epoch: a jump means a missed notification. */
+  seq?: number;
+  /** Which leading dispatcher numbered seq; a new epoch starts the count afresh. */
+  epoch?: string;
   resync: false;
 }
 
-/** Called once after every reconnect: notifications may have been missed, so refetch. */
+/** Called once after every reconnect, and once when seq shows a missed notification: refetch. */
 export interface Resync {
   entity: string;
   /** The object's key; null for a list channel. */
@@ -35,7 +39,15 @@ export interface Resync {
   resync: true;
 }
 
-export type ListenCallback = (event: Notification | Resync) => void;
+/** Called once when access ended (the user's connections were closed and the channel was refused on the way back). */
+export interface Revoked {
+  entity: string;
+  key: Key | null;
+  action: string;
+  revoked: true;
+}
+
+export type ListenCallback = (event: Notification | Resync | Revoked) => void;
 
 /** A listener: ready settles when the subscription succeeds or is refused (403 from /pusher/auth); stop() removes it. */
 export interface Subscription {
@@ -53,8 +65,8 @@ export interface ConnectOptions {
   keyUrl?: string;
   /** Extra pusher-js options, merged over the server's. */
   pusher?: Partial<Options>;
-  /** Called when a subscription is refused. */
-  onError?: (channel: string, error: unknown) => void;
+  /** Called when a subscription is refused (channel set), or an encrypted event cannot be decrypted (channel undefined). */
+  onError?: (channel: string | undefined, error: unknown) => void;
 }
 
 /** The request part of an axios instance that installAxios needs (axios 0.27 and 1.x). */

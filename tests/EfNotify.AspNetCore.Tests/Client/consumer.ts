@@ -1,6 +1,6 @@
 // A typed consumer of efnotify.js: ClientTypesTests runs `tsc --noEmit` on it. The @ts-expect-error lines prove the
 // declarations are checked: each must be an error, or tsc fails.
-import { connect, listChannel, objectChannel, type Connection, type Notification, type Resync } from 'efnotify';
+import { connect, listChannel, objectChannel, type Connection, type Notification, type Resync, type Revoked } from 'efnotify';
 
 declare const axios: { interceptors: { request: { use(f: (config: any) => any): number; eject(id: number): void } } };
 
@@ -11,13 +11,16 @@ export async function start(): Promise<Connection> {
   const socket: string | undefined = live.socketId;
   const headers: Record<string, string> = live.headers();
 
-  const room = live.listen('Room', 42, 'newMessage', (event: Notification | Resync) => {
-    if (event.resync) {
+  const room = live.listen('Room', 42, 'newMessage', (event: Notification | Resync | Revoked) => {
+    if ('revoked' in event) {
+      console.log('access ended', event.entity, event.key);
+    } else if (event.resync) {
       const key = event.key; // Key | null
       console.log('refetch', key);
     } else {
       const change: 'added' | 'modified' | 'deleted' | 'notified' = event.change;
-      console.log(event.id, event.at, event.by ?? 'unknown', change, event.values?.['Status']);
+      const seq: number | undefined = event.seq;
+      console.log(event.id, event.at, event.by ?? 'unknown', change, event.values?.['Status'], seq);
     }
   });
   await room.ready;
