@@ -13,11 +13,13 @@ public sealed class ReplayTests(SoketiServer server)
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(20);
 
     [SoketiFact]
-    public async Task A_dead_letter_refused_for_a_wrong_secret_arrives_after_a_replay_through_a_host_with_the_right_secret()
+    public async Task A_dead_letter_refused_for_its_size_arrives_after_a_replay_through_a_host_with_the_right_limit()
     {
+        // A wrong secret pauses delivery rather than dead-lettering (issue 17): the refusal here is soketi's 413 for data
+        // over its 100 KB, which a host told it may send 1 MB meets; the second host knows Pusher's limit and shrinks it.
         var databasePath = Path.Combine(Path.GetTempPath(), $"efnotify-it-{Guid.NewGuid():N}.db");
-        var card = new Card { Title = "refused first" };
-        await using var misconfigured = await NotifyHost.StartAsync(server.Options, databasePath, pusherChange: o => o.Secret = "not-the-secret");
+        var card = new Card { Title = "refused first", Notes = new string('x', 150_000) };
+        await using var misconfigured = await NotifyHost.StartAsync(server.Options, databasePath, pusherChange: o => o.MaxEventDataBytes = 1_000_000);
         await misconfigured.WithContextAsync(async db =>
         {
             db.Add(card);
@@ -34,7 +36,7 @@ public sealed class ReplayTests(SoketiServer server)
         var dead = Assert.Single(await administration.ListDeadLettersAsync());
         Assert.Equal([new DeadLetterEvent($"private-Card.{card.Id}", "changed")], dead.Events);
         Assert.Equal(1, dead.Count);
-        Assert.NotNull(dead.Reason);
+        Assert.Contains("413", dead.Reason, StringComparison.Ordinal);
         Assert.Equal(1, (await administration.GetBacklogAsync()).DeadLetterCount);
 
         await using var subscriber = await PusherTestSubscriber.ConnectAsync(server);
@@ -44,6 +46,7 @@ public sealed class ReplayTests(SoketiServer server)
         var received = await host.ExplainAsync(subscriber.WaitForEventAsync(e => e.Name == "changed", Deadline));
         using var data = JsonDocument.Parse(received.Data);
         Assert.Equal(card.Id, data.RootElement.GetProperty("key").GetInt32());
+        Assert.True(data.RootElement.GetProperty("truncated").GetBoolean());
         await host.AllDeliveredAsync(Deadline);
         var row = Assert.Single(await host.RowsAsync());
         Assert.Equal(dead.Id, row.Id);

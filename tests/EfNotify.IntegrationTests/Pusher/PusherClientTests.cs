@@ -70,6 +70,7 @@ public sealed class PusherClientTests : IAsyncLifetime
 
         Assert.Equal(400, ex.StatusCode);
         Assert.False(ex.IsTransient);
+        Assert.Equal(PublishRefusalScope.Event, ex.Scope);
     }
 
     [SoketiFact]
@@ -82,6 +83,7 @@ public sealed class PusherClientTests : IAsyncLifetime
 
         Assert.Equal(401, ex.StatusCode);
         Assert.False(ex.IsTransient);
+        Assert.Equal(PublishRefusalScope.Application, ex.Scope); // issue 17: pauses, never dead-letters
         Assert.DoesNotContain(wrongSecret, ex.ToString(), StringComparison.Ordinal);
         Assert.DoesNotContain(_server.Secret, ex.ToString(), StringComparison.Ordinal);
     }
@@ -94,6 +96,7 @@ public sealed class PusherClientTests : IAsyncLifetime
 
         Assert.Equal(404, ex.StatusCode);
         Assert.False(ex.IsTransient);
+        Assert.Equal(PublishRefusalScope.Application, ex.Scope);
     }
 
     [SoketiFact]

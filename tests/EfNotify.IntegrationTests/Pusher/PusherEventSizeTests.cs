@@ -16,5 +16,6 @@ public sealed class PusherEventSizeTests
 
         Assert.Equal(413, ex.StatusCode);
         Assert.False(ex.IsTransient);
+        Assert.Equal(PublishRefusalScope.Event, ex.Scope);
     }
 }
