@@ -49,10 +49,4 @@ internal sealed class FileInstanceSignal(string path, ILogger logger) : Instance
             await file.DisposeAsync().ConfigureAwait(false);
         }
     }
-
-    public override async ValueTask DisposeAsync()
-    {
-        await base.DisposeAsync().ConfigureAwait(false);
-        await ResetAsync().ConfigureAwait(false);
-    }
 }

@@ -36,9 +36,11 @@ internal abstract partial class InstanceSignal(ILogger logger) : IAsyncDisposabl
         }
     }
 
-    public virtual async ValueTask DisposeAsync()
+    /// <summary>Waits for the signal in flight, then lets go of what sending holds.</summary>
+    public async ValueTask DisposeAsync()
     {
         await _sending.ConfigureAwait(false);
+        await ResetAsync().ConfigureAwait(false);
         GC.SuppressFinalize(this);
     }
 

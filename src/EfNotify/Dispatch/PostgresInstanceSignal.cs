@@ -88,12 +88,6 @@ internal sealed class PostgresInstanceSignal(Func<DbConnection> connect, string 
         }
     }
 
-    public override async ValueTask DisposeAsync()
-    {
-        await base.DisposeAsync().ConfigureAwait(false);
-        await ResetAsync().ConfigureAwait(false);
-    }
-
     private sealed class Receiver(Action notified)
     {
         public static readonly MethodInfo Method = typeof(Receiver).GetMethod(nameof(On))!;

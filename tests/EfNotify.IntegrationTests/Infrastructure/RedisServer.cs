@@ -58,14 +58,20 @@ public sealed class RedisServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (!_process.HasExited)
+        await StopAsync(_process);
+    }
+
+    /// <summary>Kills a process this fixture started (SIGKILL, with its children) and waits for it to exit.</summary>
+    internal static async Task StopAsync(Process process)
+    {
+        if (!process.HasExited)
         {
-            _process.Kill(entireProcessTree: true);
+            process.Kill(entireProcessTree: true);
         }
 
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        await _process.WaitForExitAsync(deadline.Token);
-        _process.Dispose();
+        await process.WaitForExitAsync(deadline.Token);
+        process.Dispose();
     }
 
     private async Task<bool> PingAsync()

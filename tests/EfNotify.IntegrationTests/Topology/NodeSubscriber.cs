@@ -85,14 +85,7 @@ public sealed class NodeSubscriber : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-        }
-
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        await _process.WaitForExitAsync(deadline.Token);
-        _process.Dispose();
+        await RedisServer.StopAsync(_process);
     }
 
     private string Errors
