@@ -40,7 +40,7 @@ secret="efnotify-demo-secret-$RANDOM$RANDOM"
 echo "demo: starting soketi on 127.0.0.1:$soketi_port"
 SOKETI_HOST=127.0.0.1 SOKETI_PORT="$soketi_port" \
 SOKETI_METRICS_HOST=127.0.0.1 SOKETI_METRICS_SERVER_PORT="$(free_port)" SOKETI_CLUSTER_PORT="$(free_udp_port)" \
-SOKETI_SHUTDOWN_GRACE_PERIOD=0 SOKETI_DEFAULT_APP_USER_AUTHENTICATION=true \
+SOKETI_SHUTDOWN_GRACE_PERIOD=0 \
 SOKETI_DEFAULT_APP_ID=efnotify-demo SOKETI_DEFAULT_APP_KEY="$key" SOKETI_DEFAULT_APP_SECRET="$secret" \
   node "$root/node_modules/@soketi/soketi/bin/server.js" start >"$work/soketi.log" 2>&1 &
 pids+=($!)

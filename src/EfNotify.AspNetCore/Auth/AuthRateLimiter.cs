@@ -27,7 +27,7 @@ internal sealed class AuthRateLimiter : IDisposable
             TokensPerPeriod = settings.PermitLimit,
             ReplenishmentPeriod = settings.Window,
             QueueLimit = 0,
-            AutoReplenishment = true,
+            AutoReplenishment = false, // the partitioned limiter's one timer refills every user's bucket: no timer per user
         };
         _limiter = PartitionedRateLimiter.Create<HttpContext, string>(
             context => RateLimitPartition.GetTokenBucketLimiter(PartitionKey(context), _ => bucket));
