@@ -48,12 +48,14 @@ public sealed class SampleNotificationTests : IAsyncLifetime
         return client;
     }
 
+    private static async Task<int> FirstIdAsync(HttpClient client, string path)
+        => (await client.GetFromJsonAsync<JsonElement>(new Uri(path, UriKind.Relative)))[0].GetProperty("id").GetInt32();
+
     [Fact]
     public async Task A_chat_message_notifies_its_room_with_the_author_as_notifier()
     {
         using var alice = await SignInAsync("alice");
-        var rooms = await alice.GetFromJsonAsync<JsonElement>(new Uri("/api/rooms", UriKind.Relative));
-        var room = rooms[0].GetProperty("id").GetInt32();
+        var room = await FirstIdAsync(alice, "/api/rooms");
 
         (await alice.PostAsJsonAsync(new Uri($"/api/rooms/{room}/messages", UriKind.Relative), new { text = "hello" })).EnsureSuccessStatusCode();
 
@@ -65,8 +67,7 @@ public sealed class SampleNotificationTests : IAsyncLifetime
     public async Task A_refused_message_notifies_nobody()
     {
         using var alice = await SignInAsync("alice");
-        var rooms = await alice.GetFromJsonAsync<JsonElement>(new Uri("/api/rooms", UriKind.Relative));
-        var room = rooms[0].GetProperty("id").GetInt32();
+        var room = await FirstIdAsync(alice, "/api/rooms");
 
         var response = await alice.PostAsJsonAsync(new Uri($"/api/rooms/{room}/messages", UriKind.Relative), new { text = "" });
 
@@ -78,8 +79,7 @@ public sealed class SampleNotificationTests : IAsyncLifetime
     public async Task Moving_a_task_refreshes_the_board_list()
     {
         using var bob = await SignInAsync("bob");
-        var tasks = await bob.GetFromJsonAsync<JsonElement>(new Uri("/api/tasks", UriKind.Relative));
-        var task = tasks[0].GetProperty("id").GetInt32();
+        var task = await FirstIdAsync(bob, "/api/tasks");
 
         (await bob.PutAsJsonAsync(new Uri($"/api/tasks/{task}", UriKind.Relative), new { status = "done" })).EnsureSuccessStatusCode();
 
