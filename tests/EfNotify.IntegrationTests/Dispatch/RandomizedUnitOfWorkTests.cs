@@ -1,5 +1,6 @@
 using System.Text.Json;
 using EfNotify.IntegrationTests.Infrastructure;
+using EfNotify.Tests.TestModel;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using EfNotify.IntegrationTests.Infrastructure;
+using EfNotify.Tests.TestModel;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 
