@@ -128,7 +128,7 @@ internal sealed class EfNotifyInterceptor(
     }
 
     public void RolledBackToSavepoint(DbTransaction transaction, TransactionEventData eventData)
-        => Find(eventData.Context)?.RolledBackTo(transaction, NamedSavepointTransaction.NameIn(eventData.Context!));
+        => Find(eventData.Context)?.RolledBackTo(eventData.Context!, transaction, NamedSavepointTransaction.NameIn(eventData.Context!));
 
     public Task RolledBackToSavepointAsync(DbTransaction transaction, TransactionEventData eventData, CancellationToken cancellationToken = default)
     {
@@ -137,7 +137,7 @@ internal sealed class EfNotifyInterceptor(
     }
 
     public void ReleasedSavepoint(DbTransaction transaction, TransactionEventData eventData)
-        => Find(eventData.Context)?.Released(transaction, NamedSavepointTransaction.NameIn(eventData.Context!));
+        => Find(eventData.Context)?.Released(eventData.Context!, transaction, NamedSavepointTransaction.NameIn(eventData.Context!));
 
     public Task ReleasedSavepointAsync(DbTransaction transaction, TransactionEventData eventData, CancellationToken cancellationToken = default)
     {

@@ -20,27 +20,12 @@ internal sealed class NamedSavepointTransaction(
     /// <summary>The savepoint the context's transaction is working on now, or null when EfNotify cannot tell.</summary>
     public static string? NameIn(DbContext context) => (context.Database.CurrentTransaction as NamedSavepointTransaction)?._savepoint;
 
-    public override void CreateSavepoint(string name) => Named(name, () => base.CreateSavepoint(name));
-
-    public override Task CreateSavepointAsync(string name, CancellationToken cancellationToken = default)
-        => NamedAsync(name, () => base.CreateSavepointAsync(name, cancellationToken));
-
-    public override void RollbackToSavepoint(string name) => Named(name, () => base.RollbackToSavepoint(name));
-
-    public override Task RollbackToSavepointAsync(string name, CancellationToken cancellationToken = default)
-        => NamedAsync(name, () => base.RollbackToSavepointAsync(name, cancellationToken));
-
-    public override void ReleaseSavepoint(string name) => Named(name, () => base.ReleaseSavepoint(name));
-
-    public override Task ReleaseSavepointAsync(string name, CancellationToken cancellationToken = default)
-        => NamedAsync(name, () => base.ReleaseSavepointAsync(name, cancellationToken));
-
-    private void Named(string name, Action operation)
+    public override void CreateSavepoint(string name)
     {
         _savepoint = name;
         try
         {
-            operation();
+            base.CreateSavepoint(name);
         }
         finally
         {
@@ -48,12 +33,64 @@ internal sealed class NamedSavepointTransaction(
         }
     }
 
-    private async Task NamedAsync(string name, Func<Task> operation)
+    public override async Task CreateSavepointAsync(string name, CancellationToken cancellationToken = default)
     {
         _savepoint = name;
         try
         {
-            await operation().ConfigureAwait(false);
+            await base.CreateSavepointAsync(name, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _savepoint = null;
+        }
+    }
+
+    public override void RollbackToSavepoint(string name)
+    {
+        _savepoint = name;
+        try
+        {
+            base.RollbackToSavepoint(name);
+        }
+        finally
+        {
+            _savepoint = null;
+        }
+    }
+
+    public override async Task RollbackToSavepointAsync(string name, CancellationToken cancellationToken = default)
+    {
+        _savepoint = name;
+        try
+        {
+            await base.RollbackToSavepointAsync(name, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _savepoint = null;
+        }
+    }
+
+    public override void ReleaseSavepoint(string name)
+    {
+        _savepoint = name;
+        try
+        {
+            base.ReleaseSavepoint(name);
+        }
+        finally
+        {
+            _savepoint = null;
+        }
+    }
+
+    public override async Task ReleaseSavepointAsync(string name, CancellationToken cancellationToken = default)
+    {
+        _savepoint = name;
+        try
+        {
+            await base.ReleaseSavepointAsync(name, cancellationToken).ConfigureAwait(false);
         }
         finally
         {

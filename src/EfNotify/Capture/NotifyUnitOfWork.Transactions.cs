@@ -9,14 +9,14 @@ internal sealed partial class NotifyUnitOfWork
     public void SavepointCreated(DbContext context, DbTransaction transaction, string? name)
     {
         Join(transaction);
-        _savepoints.Add((name ?? (IsSaving(context) ? SaveSavepointName : null), _pending.Count, _queueSequence));
+        _savepoints.Add((Named(context, name), _pending.Count, _queueSequence));
     }
 
     /// <summary>Everything captured or queued after the savepoint was made is undone; later savepoints are gone.</summary>
-    public void RolledBackTo(DbTransaction transaction, string? name)
+    public void RolledBackTo(DbContext context, DbTransaction transaction, string? name)
     {
         Join(transaction);
-        var index = FindSavepoint(name);
+        var index = FindSavepoint(Named(context, name));
         var (_, pending, queued) = _savepoints[index];
         _pending.RemoveRange(pending, _pending.Count - pending);
         _queued.RemoveAll(q => q.Sequence > queued);
@@ -24,10 +24,10 @@ internal sealed partial class NotifyUnitOfWork
     }
 
     /// <summary>A released savepoint keeps what came after it; it and the savepoints after it are gone.</summary>
-    public void Released(DbTransaction transaction, string? name)
+    public void Released(DbContext context, DbTransaction transaction, string? name)
     {
         Join(transaction);
-        var index = FindSavepoint(name);
+        var index = FindSavepoint(Named(context, name));
         _savepoints.RemoveRange(index, _savepoints.Count - index);
     }
 
@@ -120,6 +120,9 @@ internal sealed partial class NotifyUnitOfWork
         _transaction = null;
         _written = -1;
     }
+
+    /// <summary>Without a name from EF's transaction, a savepoint during a save is EF's own.</summary>
+    private static string? Named(DbContext context, string? name) => name ?? (IsSaving(context) ? SaveSavepointName : null);
 
     private int FindSavepoint(string? name)
     {

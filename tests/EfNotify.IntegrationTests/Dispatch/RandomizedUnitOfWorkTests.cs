@@ -1,5 +1,6 @@
 using System.Text.Json;
 using EfNotify.IntegrationTests.Infrastructure;
+using EfNotify.Tests.TestModel;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -17,7 +18,7 @@ public sealed class RandomizedUnitOfWorkTests : PostgresDatabaseTest
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
 
     private static readonly string[] Operations =
-        ["begin", "save(a", "save(m", "save(d", "notify", "conflict", "cancel", "refused", "savepoint", "rollback to", "release", "commit", "rollback,", "dispose"];
+        ["begin", "save(", "m#", "d#", "notify", "conflict", "cancel", "refused", "savepoint", "rollback to", "release", "commit", "rollback,", "dispose"];
 
     [Fact]
     public Task Only_what_committed_is_published_in_500_random_units_of_work_on_sqlite()

@@ -246,15 +246,15 @@ public partial class TargetsAndKeysTests
     }
 
     [Fact]
-    public async Task AutoTransactionBehavior_Never_still_captures_after_the_save()
+    public async Task AutoTransactionBehavior_Never_is_left_as_the_application_set_it_after_a_refused_save()
     {
         using var fixture = new ShopFixture();
         using var db = fixture.CreateContext();
         db.Database.AutoTransactionBehavior = AutoTransactionBehavior.Never;
         db.Add(new Order { Title = "n" });
-        await db.SaveChangesAsync();
+        await Assert.ThrowsAsync<InvalidOperationException>(() => db.SaveChangesAsync()); // issue 10: never silently non-atomic
 
-        Assert.Single(fixture.Notifications());
+        Assert.Empty(fixture.Notifications());
         Assert.Equal(AutoTransactionBehavior.Never, db.Database.AutoTransactionBehavior);
     }
 

@@ -1,6 +1,5 @@
 using EfNotify.Tests.TestModel;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Diagnostics;
 using static EfNotify.Tests.Capture.SavepointCaptureTests;
 
 namespace EfNotify.Tests.Capture;
@@ -174,17 +173,5 @@ public class UndoneSaveCaptureTests
         order.Total = 5;
         db.Add(new Product { Name = "with the conflict" });
         await Assert.ThrowsAsync<DbUpdateConcurrencyException>(() => Save(db, async));
-    }
-
-    private sealed class RefusingInterceptor : SaveChangesInterceptor
-    {
-        public bool Refuse { get; set; }
-
-        public override InterceptionResult<int> SavingChanges(DbContextEventData eventData, InterceptionResult<int> result)
-            => Refuse ? throw new InvalidOperationException("refused by another interceptor") : result;
-
-        public override ValueTask<InterceptionResult<int>> SavingChangesAsync(
-            DbContextEventData eventData, InterceptionResult<int> result, CancellationToken cancellationToken = default)
-            => Refuse ? throw new InvalidOperationException("refused by another interceptor") : ValueTask.FromResult(result);
     }
 }

@@ -1,6 +1,6 @@
 using Microsoft.EntityFrameworkCore.Diagnostics;
 
-namespace EfNotify.IntegrationTests.Infrastructure;
+namespace EfNotify.Tests.TestModel;
 
 /// <summary>Another application interceptor, registered after EfNotify's, that refuses a save while asked to.</summary>
 public sealed class RefusingInterceptor : SaveChangesInterceptor
