@@ -39,9 +39,7 @@ var app = builder.Build();
 
 await using (var scope = app.Services.CreateAsyncScope())
 {
-    var db = scope.ServiceProvider.GetRequiredService<SampleContext>();
-    await db.Database.EnsureCreatedAsync();
-    db.Seed();
+    await SampleDatabase.MigrateAsync(scope.ServiceProvider.GetRequiredService<SampleContext>());
 }
 
 app.Use(ContentSecurityPolicy.Create(app.Services.GetRequiredService<IOptions<PusherOptions>>().Value));
