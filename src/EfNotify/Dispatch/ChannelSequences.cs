@@ -38,12 +38,6 @@ internal sealed class ChannelSequences
     /// <summary>The event with the next number of its channel and action in its data.</summary>
     public OutgoingEvent Stamp(OutgoingEvent outgoing, out long seq)
     {
-        if (outgoing.Unnumbered)
-        {
-            seq = 0;
-            return outgoing;
-        }
-
         _epoch ??= Guid.NewGuid().ToString("N")[..12];
         if (!_states.TryGetValue((outgoing.Channel, outgoing.Name), out var state))
         {

@@ -33,11 +33,7 @@ public interface INotificationTransport
 /// <param name="Name">The event name: the notification's action.</param>
 /// <param name="Data">The event data: JSON text.</param>
 /// <param name="SocketId">The connection that made the change, excluded from delivery; <see langword="null"/> for none.</param>
-public sealed record OutgoingEvent(string Channel, string Name, string Data, string? SocketId = null)
-{
-    /// <summary>An event of a row in the first payload format, published exactly as written: no sequence number.</summary>
-    internal bool Unnumbered { get; init; }
-}
+public sealed record OutgoingEvent(string Channel, string Name, string Data, string? SocketId = null);
 
 /// <summary>Thrown by an <see cref="INotificationTransport"/> when the server refused a batch.</summary>
 public sealed class PublishException : Exception

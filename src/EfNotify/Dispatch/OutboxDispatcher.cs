@@ -509,6 +509,7 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
             return;
         }
 
+        var firstFormat = row.Payload.AsSpan().TrimStart().StartsWith("[", StringComparison.Ordinal); // published exactly as written
         for (var index = 0; index < events.Count; index++)
         {
             var outgoing = events[index];
@@ -532,7 +533,7 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
                 outgoing = outgoing with { Data = data };
             }
 
-            items.Add(new Item(rowIndex, index, outgoing));
+            items.Add(new Item(rowIndex, index, outgoing) { Unnumbered = firstFormat });
         }
     }
 
@@ -541,6 +542,11 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
     {
         for (var i = 0; i < chunk.Count; i++)
         {
+            if (chunk[i].Unnumbered)
+            {
+                continue;
+            }
+
             var stamped = _sequences.Stamp(chunk[i].Event, out var seq);
             chunk[i] = chunk[i] with { Event = stamped, Seq = seq };
         }
@@ -672,7 +678,11 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
     private static partial void LogRecorded(ILogger logger, int delivered, int postponed);
 
     /// <summary>Notification <c>Index</c> of claimed row <c>Row</c>.</summary>
-    private sealed record Item(int Row, int Index, OutgoingEvent Event, long Seq = 0);
+    private sealed record Item(int Row, int Index, OutgoingEvent Event, long Seq = 0)
+    {
+        /// <summary>An event of a row in the first payload format: published as written, without a sequence number.</summary>
+        public bool Unnumbered { get; init; }
+    }
 
     /// <summary>Why a request failed; <c>ConcernsApplication</c> for a permanent refusal of every request of the application, not of these events.</summary>
     private sealed record Failure(bool IsTransient, string Reason, bool ConcernsApplication = false, int? StatusCode = null);

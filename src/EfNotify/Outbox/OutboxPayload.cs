@@ -281,7 +281,7 @@ internal static class OutboxPayload
         var channel = element.GetProperty("channel").GetString()!;
         var name = element.GetProperty("event").GetString()!;
         var socketId = element.TryGetProperty("socketId", out var socket) ? socket.GetString() : null;
-        return new OutgoingEvent(channel, name, element.GetProperty("data").GetRawText(), socketId) { Unnumbered = true };
+        return new OutgoingEvent(channel, name, element.GetProperty("data").GetRawText(), socketId);
     }
 
     private static Shared ReadRow(JsonElement root, out Guid rowId, out JsonElement items)

@@ -1,3 +1,6 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
 namespace EfNotify.IntegrationTests.Infrastructure;
 
 /// <summary>
@@ -15,6 +18,26 @@ public abstract class PostgresDatabaseTest : IAsyncLifetime
         {
             ConnectionString = await PostgresServer.CreateDatabaseAsync();
         }
+    }
+
+    /// <summary>BoardContext with EfNotify on this test's database (no dispatcher), its schema created.</summary>
+    protected ServiceProvider Services(bool retrying = false)
+    {
+        var services = new ServiceCollection().AddLogging();
+        services.AddEfNotify<BoardContext>(o => o.DispatcherEnabled = false);
+        services.AddDbContext<BoardContext>((sp, o) => o
+            .UseNpgsql(ConnectionString, npgsql =>
+            {
+                if (retrying)
+                {
+                    npgsql.EnableRetryOnFailure(3);
+                }
+            })
+            .UseEfNotify(sp));
+        var provider = services.BuildServiceProvider();
+        using var scope = provider.CreateScope();
+        scope.ServiceProvider.GetRequiredService<BoardContext>().Database.EnsureCreated();
+        return provider;
     }
 
     public async Task DisposeAsync()

@@ -9,25 +9,6 @@ namespace EfNotify.IntegrationTests.Postgres;
 /// <summary>The outbox commits with the data on PostgreSQL too, including with a retrying execution strategy.</summary>
 public sealed class PostgresCaptureTests : PostgresDatabaseTest
 {
-    private ServiceProvider Services(bool retrying = false)
-    {
-        var services = new ServiceCollection().AddLogging();
-        services.AddEfNotify<BoardContext>(o => o.DispatcherEnabled = false);
-        services.AddDbContext<BoardContext>((sp, o) => o
-            .UseNpgsql(ConnectionString, npgsql =>
-            {
-                if (retrying)
-                {
-                    npgsql.EnableRetryOnFailure(3);
-                }
-            })
-            .UseEfNotify(sp));
-        var provider = services.BuildServiceProvider();
-        using var scope = provider.CreateScope();
-        scope.ServiceProvider.GetRequiredService<BoardContext>().Database.EnsureCreated();
-        return provider;
-    }
-
     /// <summary>The committed notifications as the dispatcher would publish them.</summary>
     private static List<OutgoingEvent> Notifications(IServiceProvider services)
     {

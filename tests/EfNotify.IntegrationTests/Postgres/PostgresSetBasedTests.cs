@@ -77,25 +77,6 @@ public sealed class PostgresSetBasedTests : PostgresDatabaseTest
         Assert.Equal(commit ? [$"private-Card.{ids[0]}:deleted"] : [], Notifications(services).Select(e => $"{e.Channel}:{Data(e).GetProperty("change").GetString()}"));
     }
 
-    private ServiceProvider Services(bool retrying = false)
-    {
-        var services = new ServiceCollection().AddLogging();
-        services.AddEfNotify<BoardContext>(o => o.DispatcherEnabled = false);
-        services.AddDbContext<BoardContext>((sp, o) => o
-            .UseNpgsql(ConnectionString, npgsql =>
-            {
-                if (retrying)
-                {
-                    npgsql.EnableRetryOnFailure(3);
-                }
-            })
-            .UseEfNotify(sp));
-        var provider = services.BuildServiceProvider();
-        using var scope = provider.CreateScope();
-        scope.ServiceProvider.GetRequiredService<BoardContext>().Database.EnsureCreated();
-        return provider;
-    }
-
     private static async Task<int[]> SeedAsync(IServiceProvider services, params string[] titles)
     {
         using var scope = services.CreateScope();
