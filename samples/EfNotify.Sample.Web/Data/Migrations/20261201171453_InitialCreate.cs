@@ -26,7 +26,9 @@ namespace EfNotify.Sample.Web.Data.Migrations
                     LockedBy = table.Column<string>(type: "TEXT", maxLength: 200, nullable: true),
                     LockedUntil = table.Column<DateTime>(type: "TEXT", nullable: true),
                     DeliveredAt = table.Column<DateTime>(type: "TEXT", nullable: true),
-                    LastError = table.Column<string>(type: "TEXT", maxLength: 2000, nullable: true)
+                    LastError = table.Column<string>(type: "TEXT", maxLength: 2000, nullable: true),
+                    TraceParent = table.Column<string>(type: "TEXT", maxLength: 55, nullable: true),
+                    TraceState = table.Column<string>(type: "TEXT", maxLength: 256, nullable: true)
                 },
                 constraints: table =>
                 {
