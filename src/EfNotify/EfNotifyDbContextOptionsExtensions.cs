@@ -2,6 +2,7 @@ using EfNotify;
 using EfNotify.Capture;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace Microsoft.EntityFrameworkCore;
 
@@ -24,7 +25,12 @@ public static class EfNotifyDbContextOptionsExtensions
                 "EfNotify: its services are not registered. Call services.AddEfNotify<TContext>() before building the service provider.");
         ((IDbContextOptionsBuilderInfrastructure)optionsBuilder).AddOrUpdateExtension(
             optionsBuilder.Options.FindExtension<EfNotifyOptionsExtension>() ?? new EfNotifyOptionsExtension());
-        return optionsBuilder.AddInterceptors(interceptor, serviceProvider.GetRequiredService<SetBasedInterceptor>());
+        optionsBuilder.AddInterceptors(interceptor);
+
+        // A command interceptor is called for every command of the context: only when set-based changes are to notify.
+        return serviceProvider.GetRequiredService<IOptions<EfNotifyOptions>>().Value.CaptureSetBasedChanges
+            ? optionsBuilder.AddInterceptors(serviceProvider.GetRequiredService<SetBasedInterceptor>())
+            : optionsBuilder;
     }
 
     /// <inheritdoc cref="UseEfNotify(DbContextOptionsBuilder, IServiceProvider)"/>

@@ -54,6 +54,14 @@ public sealed class EfNotifyOptions
     public TimeSpan DeliveredRetention { get; set; } = TimeSpan.FromDays(1);
 
     /// <summary>
+    /// Whether <c>ExecuteUpdate</c>/<c>ExecuteDelete</c> on a [Notify] entity notify (SQLite and PostgreSQL). It adds a command
+    /// interceptor to the context, which EF Core then calls for every command, SaveChanges' own included: about 5 µs a
+    /// command on SQLite (a SaveChanges of 100 rows takes about 0.5 ms longer), so it is off unless the application uses
+    /// set-based changes on notified entities. Default: <see langword="false"/>.
+    /// </summary>
+    public bool CaptureSetBasedChanges { get; set; }
+
+    /// <summary>
     /// How many rows one <c>ExecuteUpdate</c>/<c>ExecuteDelete</c> may change and still notify each object. Above it only the
     /// list channels are told, and each object notification becomes one event on the notified type's list channel
     /// (<c>private-{Entity}</c>) with the number of rows in <c>count</c>. Default: 1,000.

@@ -15,13 +15,13 @@ internal sealed class BenchDatabase : IDisposable
     private readonly IServiceScope _scope;
     private int _version;
 
-    public BenchDatabase(bool efNotify, int rows, BenchStorage storage)
+    public BenchDatabase(bool efNotify, int rows, BenchStorage storage, bool captureSetBased = false)
     {
         _storage = storage;
         var services = new ServiceCollection();
         if (efNotify)
         {
-            services.AddEfNotify<BenchContext>(o => o.DispatcherEnabled = false);
+            services.AddEfNotify<BenchContext>(o => { o.DispatcherEnabled = false; o.CaptureSetBasedChanges = captureSetBased; });
             services.AddDbContext<BenchContext>((sp, o) => storage.Use(o).UseEfNotify(sp));
         }
         else

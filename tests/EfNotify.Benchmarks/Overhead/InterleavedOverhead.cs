@@ -24,7 +24,7 @@ internal static class InterleavedOverhead
         try
         {
             using var plain = new BenchDatabase(efNotify: false, n, BenchStorage.Create(storage, directory.FullName, "plain"));
-            using var efNotify = new BenchDatabase(efNotify: true, n, BenchStorage.Create(storage, directory.FullName, "efnotify"));
+            using var efNotify = new BenchDatabase(efNotify: true, n, BenchStorage.Create(storage, directory.FullName, "efnotify"), captureSetBased: setBased);
             var settings = (Plain: plain.Settings(), EfNotify: efNotify.Settings());
 
             // Warm-up, not recorded: JIT, connection pools, the model, the first pages of each file in the cache.

@@ -24,7 +24,7 @@ public abstract class PostgresDatabaseTest : IAsyncLifetime
     protected ServiceProvider Services(bool retrying = false)
     {
         var services = new ServiceCollection().AddLogging();
-        services.AddEfNotify<BoardContext>(o => o.DispatcherEnabled = false);
+        services.AddEfNotify<BoardContext>(o => { o.DispatcherEnabled = false; o.CaptureSetBasedChanges = true; });
         services.AddDbContext<BoardContext>((sp, o) => o
             .UseNpgsql(ConnectionString, npgsql =>
             {

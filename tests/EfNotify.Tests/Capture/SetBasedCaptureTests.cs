@@ -15,7 +15,7 @@ public sealed class SetBasedCaptureTests
     [InlineData(true)]
     public async Task ExecuteUpdate_without_a_transaction_notifies_each_changed_object_and_commits_with_the_data(bool async)
     {
-        using var fixture = new ShopFixture();
+        using var fixture = new ShopFixture(configure: CaptureSetBased);
         var ids = Seed(fixture, 3);
 
         using var db = fixture.CreateContext();
@@ -37,7 +37,7 @@ public sealed class SetBasedCaptureTests
     [InlineData(true)]
     public async Task ExecuteDelete_notifies_each_deleted_object_with_change_deleted(bool async)
     {
-        using var fixture = new ShopFixture();
+        using var fixture = new ShopFixture(configure: CaptureSetBased);
         var ids = Seed(fixture, 2);
 
         using var db = fixture.CreateContext();
@@ -52,7 +52,7 @@ public sealed class SetBasedCaptureTests
     [InlineData(true)]
     public async Task Inside_a_transaction_nothing_is_written_before_the_commit_and_nothing_at_all_after_a_rollback(bool commit)
     {
-        using var fixture = new ShopFixture();
+        using var fixture = new ShopFixture(configure: CaptureSetBased);
         var ids = Seed(fixture, 1);
 
         using (var db = fixture.CreateContext())
@@ -78,7 +78,7 @@ public sealed class SetBasedCaptureTests
     [Fact]
     public async Task A_statement_that_fails_writes_nothing_and_changes_nothing()
     {
-        using var fixture = new ShopFixture();
+        using var fixture = new ShopFixture(configure: CaptureSetBased);
         Seed(fixture, 2);
 
         using var db = fixture.CreateContext();
@@ -91,7 +91,7 @@ public sealed class SetBasedCaptureTests
     [Fact]
     public async Task WhenChanged_is_honoured_from_the_columns_the_statement_sets_and_values_come_from_the_changed_rows()
     {
-        using var fixture = new ShopFixture();
+        using var fixture = new ShopFixture(configure: CaptureSetBased);
         using (var seed = fixture.CreateContext())
         {
             seed.Tasks.AddRange(new TaskItem { Title = "a" }, new TaskItem { Title = "b" });
@@ -112,7 +112,7 @@ public sealed class SetBasedCaptureTests
     [Fact]
     public async Task A_list_channel_gets_one_event_with_the_number_of_rows()
     {
-        using var fixture = new ShopFixture();
+        using var fixture = new ShopFixture(configure: CaptureSetBased);
         using (var seed = fixture.CreateContext())
         {
             seed.Products.AddRange(new Product { Name = "a" }, new Product { Name = "b" }, new Product { Name = "c" });
@@ -131,7 +131,7 @@ public sealed class SetBasedCaptureTests
     [Fact]
     public async Task Above_the_row_limit_only_one_event_with_the_count_goes_to_the_types_list_channel()
     {
-        using var fixture = new ShopFixture(configure: s => s.Configure<EfNotifyOptions>(o => o.SetBasedRowLimit = 2));
+        using var fixture = new ShopFixture(configure: s => s.Configure<EfNotifyOptions>(o => { o.CaptureSetBasedChanges = true; o.SetBasedRowLimit = 2; }));
         Seed(fixture, 3);
 
         using var db = fixture.CreateContext();
@@ -145,7 +145,7 @@ public sealed class SetBasedCaptureTests
     [Fact]
     public async Task Guid_keys_name_the_same_channel_as_a_SaveChanges_of_that_object()
     {
-        using var fixture = new ShopFixture();
+        using var fixture = new ShopFixture(configure: CaptureSetBased);
         using (var seed = fixture.CreateContext())
         {
             seed.Tickets.Add(new Ticket { Id = Guid.NewGuid(), Subject = "s" });
@@ -163,7 +163,7 @@ public sealed class SetBasedCaptureTests
     [Fact]
     public async Task A_table_that_is_not_notified_is_left_alone()
     {
-        using var fixture = new ShopFixture();
+        using var fixture = new ShopFixture(configure: CaptureSetBased);
         using var db = fixture.CreateContext();
         db.AuditEntries.Add(new AuditEntry { Text = "a" });
         await db.SaveChangesAsync();
@@ -181,4 +181,7 @@ public sealed class SetBasedCaptureTests
         db.Set<OutboxMessage>().ExecuteDelete(); // start from an empty outbox
         return [.. orders.Select(o => o.Id)];
     }
+
+    private static void CaptureSetBased(IServiceCollection services)
+        => services.Configure<EfNotifyOptions>(o => o.CaptureSetBasedChanges = true);
 }
