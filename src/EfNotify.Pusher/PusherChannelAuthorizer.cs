@@ -1,4 +1,5 @@
 using System.Text.Json;
+using EfNotify.Channels;
 using Microsoft.Extensions.Options;
 
 namespace EfNotify.Pusher;
@@ -45,12 +46,9 @@ public sealed class PusherChannelAuthorizer
     /// <remarks>An encrypted channel (<c>private-encrypted-</c>) is signed the same way; its answer also needs <see cref="SharedSecret"/>.</remarks>
     public string AuthorizePrivateChannel(string socketId, string channelName)
     {
-        PusherNames.ValidateSocketId(socketId, nameof(socketId));
-        PusherNames.ValidateChannelName(channelName, nameof(channelName));
-        if (!channelName.StartsWith("private-", StringComparison.Ordinal))
-        {
-            throw new ArgumentException($"The channel '{channelName}' is not a private channel: its name must start with 'private-'.", nameof(channelName));
-        }
+        PusherProtocol.ValidateSocketId(socketId, nameof(socketId));
+        PusherProtocol.ValidateChannelName(channelName, nameof(channelName));
+        PusherProtocol.RequirePrefix(channelName, PusherProtocol.PrivatePrefix, "a private", nameof(channelName));
 
         return Sign($"{socketId}:{channelName}");
     }
@@ -65,12 +63,9 @@ public sealed class PusherChannelAuthorizer
     /// <exception cref="ArgumentException">A malformed socket id or channel name, or channel data that is not a JSON object with a <c>user_id</c>.</exception>
     public string AuthorizePresenceChannel(string socketId, string channelName, string channelData)
     {
-        PusherNames.ValidateSocketId(socketId, nameof(socketId));
-        PusherNames.ValidateChannelName(channelName, nameof(channelName));
-        if (!channelName.StartsWith("presence-", StringComparison.Ordinal))
-        {
-            throw new ArgumentException($"The channel '{channelName}' is not a presence channel: its name must start with 'presence-'.", nameof(channelName));
-        }
+        PusherProtocol.ValidateSocketId(socketId, nameof(socketId));
+        PusherProtocol.ValidateChannelName(channelName, nameof(channelName));
+        PusherProtocol.RequirePrefix(channelName, PusherProtocol.PresencePrefix, "a presence", nameof(channelName));
 
         RequireJsonObjectWith(channelData, "user_id", nameof(channelData));
         return Sign($"{socketId}:{channelName}:{channelData}");
@@ -83,7 +78,7 @@ public sealed class PusherChannelAuthorizer
     /// <exception cref="ArgumentException">A malformed socket id, or user data that is not a JSON object with an <c>id</c>.</exception>
     public string AuthenticateUser(string socketId, string userData)
     {
-        PusherNames.ValidateSocketId(socketId, nameof(socketId));
+        PusherProtocol.ValidateSocketId(socketId, nameof(socketId));
         RequireJsonObjectWith(userData, "id", nameof(userData));
         return Sign($"{socketId}::user::{userData}");
     }
@@ -98,11 +93,8 @@ public sealed class PusherChannelAuthorizer
     /// <exception cref="InvalidOperationException">No master key is configured.</exception>
     public string SharedSecret(string channelName)
     {
-        PusherNames.ValidateChannelName(channelName, nameof(channelName));
-        if (!channelName.StartsWith(PusherEncryption.ChannelPrefix, StringComparison.Ordinal))
-        {
-            throw new ArgumentException($"The channel '{channelName}' is not an encrypted channel: its name must start with 'private-encrypted-'.", nameof(channelName));
-        }
+        PusherProtocol.ValidateChannelName(channelName, nameof(channelName));
+        PusherProtocol.RequirePrefix(channelName, PusherProtocol.EncryptedPrefix, "an encrypted", nameof(channelName));
 
         return Convert.ToBase64String(_encryption.SharedSecret(channelName));
     }

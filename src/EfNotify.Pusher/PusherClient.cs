@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text.Json;
+using EfNotify.Channels;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -76,7 +77,7 @@ public sealed class PusherClient
 
         if (socketId is not null)
         {
-            PusherNames.ValidateSocketId(socketId, nameof(socketId));
+            PusherProtocol.ValidateSocketId(socketId, nameof(socketId));
         }
 
         var body = JsonSerializer.SerializeToUtf8Bytes(
@@ -109,7 +110,7 @@ public sealed class PusherClient
             ArgumentNullException.ThrowIfNull(e.Data, nameof(events));
             if (e.SocketId is not null)
             {
-                PusherNames.ValidateSocketId(e.SocketId, nameof(events));
+                PusherProtocol.ValidateSocketId(e.SocketId, nameof(events));
             }
 
             items[i] = new BatchItem { Channel = e.Channel, Name = e.Name, Data = e.Data, SocketId = e.SocketId };
@@ -133,8 +134,8 @@ public sealed class PusherClient
     /// <exception cref="TimeoutException">No answer within <see cref="PusherOptions.RequestTimeout"/>.</exception>
     public async Task<PusherChannelInfo> GetChannelAsync(string channelName, CancellationToken cancellationToken = default)
     {
-        PusherNames.ValidateChannelName(channelName, nameof(channelName));
-        var info = channelName.StartsWith("presence-", StringComparison.Ordinal) ? "subscription_count,user_count" : "subscription_count";
+        PusherProtocol.ValidateChannelName(channelName, nameof(channelName));
+        var info = PusherProtocol.IsPresence(channelName) ? "subscription_count,user_count" : "subscription_count";
         var text = await SendAsync(
             HttpMethod.Get,
             AppPath($"channels/{channelName}"),

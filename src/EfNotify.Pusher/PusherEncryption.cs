@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using EfNotify.Channels;
 
 namespace EfNotify.Pusher;
 
@@ -11,8 +12,7 @@ namespace EfNotify.Pusher;
 /// </summary>
 internal sealed class PusherEncryption
 {
-    public const string ChannelPrefix = "private-encrypted-";
-    private const string PrivatePrefix = "private-";
+    public const string ChannelPrefix = PusherProtocol.EncryptedPrefix;
     private const int KeyBytes = 32;
     private const int NonceBytes = 24;
     private const int MacBytes = 16;
@@ -55,13 +55,13 @@ internal sealed class PusherEncryption
     /// </summary>
     public string? EncryptedChannelFor(string privateChannel)
     {
-        if (!IsEnabled || !privateChannel.StartsWith(PrivatePrefix, StringComparison.Ordinal)
+        if (!IsEnabled || !privateChannel.StartsWith(PusherProtocol.PrivatePrefix, StringComparison.Ordinal)
             || privateChannel.StartsWith(ChannelPrefix, StringComparison.Ordinal))
         {
             return null;
         }
 
-        var rest = privateChannel.AsSpan(PrivatePrefix.Length);
+        var rest = privateChannel.AsSpan(PusherProtocol.PrivatePrefix.Length);
         var dot = rest.IndexOf('.');
         var entity = (dot < 0 ? rest : rest[..dot]).ToString();
         return IsEncryptedEntity(entity) ? ChannelPrefix + rest.ToString() : null;

@@ -1,4 +1,4 @@
-using System.Text.RegularExpressions;
+using EfNotify.Channels;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.ChangeTracking.Internal;
 using Microsoft.EntityFrameworkCore.Infrastructure;
@@ -8,7 +8,7 @@ using Microsoft.EntityFrameworkCore.Update;
 namespace EfNotify.Capture;
 
 /// <summary>Turns tracked changes and queued <c>Notify</c> calls into pending notifications.</summary>
-internal static partial class ChangeCapture
+internal static class ChangeCapture
 {
     /// <summary>
     /// Captures every added, modified and deleted entry of a [Notify] entity into <paramref name="target"/>; entries
@@ -112,7 +112,7 @@ internal static partial class ChangeCapture
     public static CaptureContext Now(TimeProvider time, INotifierContext notifier)
     {
         var socketId = notifier.SocketId;
-        return new CaptureContext(time.GetUtcNow(), notifier.UserName, socketId is not null && SocketIdRegex().IsMatch(socketId) ? socketId : null);
+        return new CaptureContext(time.GetUtcNow(), notifier.UserName, PusherProtocol.IsValidSocketId(socketId) ? socketId : null);
     }
 
     private static bool HasTemporaryKey(IUpdateEntry entry, NotifyModel model)
@@ -230,9 +230,6 @@ internal static partial class ChangeCapture
         EntityState.Deleted => ChangeKind.Deleted,
         _ => null,
     };
-
-    [GeneratedRegex(@"^[0-9]{1,20}\.[0-9]{1,20}\z")]
-    private static partial Regex SocketIdRegex();
 }
 
 /// <summary>What every notification of one capture shares: the time and the notifier.</summary>

@@ -4,6 +4,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using EfNotify.Capture;
+using EfNotify.Channels;
 
 namespace EfNotify.Outbox;
 
@@ -258,7 +259,7 @@ internal static class OutboxPayload
         switch (value)
         {
             case long or ulong or decimal when Math.Abs(Convert.ToDecimal(value, System.Globalization.CultureInfo.InvariantCulture)) > MaxSafeInteger:
-                writer.WriteStringValue(ChannelNames.FormatKeyValue(value));
+                writer.WriteStringValue(KeyText.Format(value));
                 break;
             case null: writer.WriteNullValue(); break;
             case int i: writer.WriteNumberValue(i); break;
@@ -272,7 +273,7 @@ internal static class OutboxPayload
             case decimal d: writer.WriteNumberValue(d); break;
             case string text: writer.WriteStringValue(text); break;
             case Guid g: writer.WriteStringValue(g); break;
-            default: writer.WriteStringValue(ChannelNames.FormatKeyValue(value)); break;
+            default: writer.WriteStringValue(KeyText.Format(value)); break;
         }
     }
 

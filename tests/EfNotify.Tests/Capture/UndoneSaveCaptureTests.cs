@@ -27,7 +27,7 @@ public class UndoneSaveCaptureTests
         var after = await AddAsync(db, "after", async);
         await Commit(transaction, async);
 
-        Assert.Equal([$"private-Order.{before.Id}", $"private-Order.{after.Id}"], Channels(fixture));
+        Assert.Equal([$"private-Order.{before.Id}", $"private-Order.{after.Id}"], SavepointCaptureTests.Channels(fixture));
         using var check = fixture.CreateContext();
         Assert.Empty(check.Products);
     }
@@ -48,7 +48,7 @@ public class UndoneSaveCaptureTests
         await using var transaction = await db.Database.BeginTransactionAsync();
         var next = await AddAsync(db, "next", async);
         await Commit(transaction, async);
-        Assert.Equal([$"private-Order.{next.Id}"], Channels(fixture));
+        Assert.Equal([$"private-Order.{next.Id}"], SavepointCaptureTests.Channels(fixture));
     }
 
     [Theory]
@@ -72,7 +72,7 @@ public class UndoneSaveCaptureTests
 
         Assert.Equal(
             before is null ? [$"private-Order.{after.Id}"] : [$"private-Order.{before.Id}", $"private-Order.{after.Id}"],
-            Channels(fixture));
+            SavepointCaptureTests.Channels(fixture));
     }
 
     [Theory]
@@ -107,7 +107,7 @@ public class UndoneSaveCaptureTests
             expected.Insert(0, $"private-Order.{before.Id}");
         }
 
-        Assert.Equal(expected, Channels(fixture));
+        Assert.Equal(expected, SavepointCaptureTests.Channels(fixture));
         Assert.All(fixture.Notifications(), n => Assert.Equal("changed", n.Event));
     }
 
@@ -127,7 +127,7 @@ public class UndoneSaveCaptureTests
         db.ChangeTracker.Clear();
         var next = await AddAsync(db, "next", async);
 
-        Assert.Equal([$"private-Order.{next.Id}"], Channels(fixture));
+        Assert.Equal([$"private-Order.{next.Id}"], SavepointCaptureTests.Channels(fixture));
         Assert.Equal(["changed"], fixture.Notifications().Select(n => n.Event));
     }
 
@@ -159,7 +159,7 @@ public class UndoneSaveCaptureTests
         var order = await AddAsync(db, "in a transaction", async);
         await Commit(transaction, async);
 
-        Assert.Equal([$"private-Order.{order.Id}"], Channels(fixture));
+        Assert.Equal([$"private-Order.{order.Id}"], SavepointCaptureTests.Channels(fixture));
     }
 
     /// <summary>

@@ -1,4 +1,6 @@
-namespace EfNotify.Tests.Capture;
+using EfNotify.Channels;
+
+namespace EfNotify.Tests.Channels;
 
 public class ChannelNamesTests
 {
@@ -40,7 +42,7 @@ public class ChannelNamesTests
     [InlineData("0F8FAD5B-D9CB-469F-A165-70867728950E", typeof(Guid), false)]
     [InlineData("anything", typeof(string), true)]
     public void Key_text_converts_back_only_in_canonical_form(string text, Type type, bool valid)
-        => Assert.Equal(valid, ChannelNames.TryConvertKeyText(text, type, out _));
+        => Assert.Equal(valid, KeyText.TryConvert(text, type, out _));
 
     [Fact]
     public void Over_long_names_fail_naming_the_limit()
