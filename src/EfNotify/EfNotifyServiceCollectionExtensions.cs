@@ -72,6 +72,7 @@ public static class EfNotifyServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<INotifierContext>(NullNotifierContext.Instance);
         services.TryAddSingleton<OutboxSignal>();
+        services.TryAddSingleton<IOutboxSignal>(sp => sp.GetRequiredService<OutboxSignal>());
         services.TryAddSingleton<OutboxMonitor>();
         services.TryAddSingleton(sp => new EfNotifyInstrumentation(
             sp.GetRequiredService<OutboxMonitor>(), sp.GetRequiredService<TimeProvider>(), sp.GetService<IMeterFactory>()));

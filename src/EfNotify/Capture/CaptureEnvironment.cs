@@ -1,10 +1,10 @@
 using EfNotify.Diagnostics;
-using EfNotify.Dispatch;
+using EfNotify.Outbox;
 
 namespace EfNotify.Capture;
 
 /// <summary>The application's services a unit of work needs: the clock, the notifier, and what a commit reports to.</summary>
-internal sealed class CaptureEnvironment(TimeProvider time, INotifierContext notifier, OutboxSignal signal, EfNotifyInstrumentation instrumentation)
+internal sealed class CaptureEnvironment(TimeProvider time, INotifierContext notifier, IOutboxSignal signal, EfNotifyInstrumentation instrumentation)
 {
     public TimeProvider Time => time;
 

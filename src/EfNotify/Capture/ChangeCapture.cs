@@ -1,9 +1,10 @@
 using EfNotify.Channels;
-using Microsoft.EntityFrameworkCore;
+using EfNotify.Outbox;
 using Microsoft.EntityFrameworkCore.ChangeTracking.Internal;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.EntityFrameworkCore.Update;
+using Microsoft.EntityFrameworkCore;
 
 namespace EfNotify.Capture;
 

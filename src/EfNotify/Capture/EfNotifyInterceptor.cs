@@ -1,6 +1,6 @@
 using System.Data.Common;
 using EfNotify.Diagnostics;
-using EfNotify.Dispatch;
+using EfNotify.Outbox;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.EntityFrameworkCore.Infrastructure;
@@ -20,7 +20,7 @@ namespace EfNotify.Capture;
 /// reported the commit.
 /// </remarks>
 internal sealed class EfNotifyInterceptor(
-    TimeProvider time, INotifierContext notifier, OutboxSignal signal, EfNotifyInstrumentation instrumentation)
+    TimeProvider time, INotifierContext notifier, IOutboxSignal signal, EfNotifyInstrumentation instrumentation)
     : SaveChangesInterceptor, IDbTransactionInterceptor
 {
     private readonly CaptureEnvironment _environment = new(time, notifier, signal, instrumentation);

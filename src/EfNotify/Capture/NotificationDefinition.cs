@@ -1,3 +1,5 @@
+using EfNotify.Outbox;
+
 namespace EfNotify.Capture;
 
 /// <summary>One configured notification of an entity type.</summary>
@@ -20,7 +22,7 @@ internal sealed record NotificationDefinition(
 /// </summary>
 internal static class NotifyAnnotationNames
 {
-    public const string Prefix = "EfNotify:";
+    public const string Prefix = ModelAnnotations.Prefix;
 
     /// <summary>The fluent <c>entity.Notify(...)</c> definitions of one entity type.</summary>
     public const string Fluent = Prefix + "Fluent";
@@ -30,5 +32,4 @@ internal static class NotifyAnnotationNames
 
     public const string ChannelName = Prefix + "ChannelName";
     public const string Runtime = Prefix + "Runtime";
-    public const string OutboxWriter = Prefix + "OutboxWriter";
 }

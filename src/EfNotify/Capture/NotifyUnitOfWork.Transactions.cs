@@ -1,4 +1,5 @@
 using System.Data.Common;
+using EfNotify.Outbox;
 using Microsoft.EntityFrameworkCore;
 
 namespace EfNotify.Capture;

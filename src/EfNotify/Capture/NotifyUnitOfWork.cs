@@ -1,6 +1,6 @@
 using System.Data.Common;
 using EfNotify.Diagnostics;
-using EfNotify.Dispatch;
+using EfNotify.Outbox;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.ChangeTracking.Internal;
 using Microsoft.EntityFrameworkCore.Infrastructure;

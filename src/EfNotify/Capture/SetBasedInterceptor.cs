@@ -1,6 +1,5 @@
 using System.Data.Common;
 using EfNotify.Diagnostics;
-using EfNotify.Dispatch;
 using EfNotify.Outbox;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
@@ -17,7 +16,7 @@ namespace EfNotify.Capture;
 /// written when it commits; without one, EfNotify opens a transaction around the statement and the outbox row.
 /// </summary>
 internal sealed class SetBasedInterceptor(
-    EfNotifyInterceptor capture, TimeProvider time, OutboxSignal signal, EfNotifyInstrumentation instrumentation, IOptions<EfNotifyOptions> options)
+    EfNotifyInterceptor capture, TimeProvider time, IOutboxSignal signal, EfNotifyInstrumentation instrumentation, IOptions<EfNotifyOptions> options)
     : DbCommandInterceptor
 {
     public override InterceptionResult<int> NonQueryExecuting(DbCommand command, CommandEventData eventData, InterceptionResult<int> result)

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using EfNotify.Outbox;
 
 namespace EfNotify.Capture;
 

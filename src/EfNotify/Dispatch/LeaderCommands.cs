@@ -24,7 +24,7 @@ namespace EfNotify.Dispatch;
 /// </remarks>
 internal sealed class LeaderCommands
 {
-    private const string AnnotationName = Capture.NotifyAnnotationNames.Prefix + "LeaderCommands";
+    private const string AnnotationName = ModelAnnotations.Prefix + "LeaderCommands";
     private const string DeliveredAtName = "efn_delivered_at";
 
     private readonly string _claimStart;

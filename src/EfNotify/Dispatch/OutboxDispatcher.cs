@@ -516,11 +516,7 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
             var size = Encoding.UTF8.GetByteCount(outgoing.Data);
             if (size > maxDataBytes)
             {
-                string data;
-                using (var document = JsonDocument.Parse(outgoing.Data))
-                {
-                    data = Minimal(document.RootElement);
-                }
+                var data = OutboxPayload.Minimal(row.Payload, index);
 
                 var minimalSize = Encoding.UTF8.GetByteCount(data);
                 if (minimalSize > maxDataBytes)
@@ -563,28 +559,6 @@ internal sealed partial class OutboxDispatcher<TContext> : BackgroundService
 
     /// <summary>What the dead letter of a refused notification stores.</summary>
     private static string Alone(List<OutboxMessage> rows, Item item) => OutboxPayload.Alone(rows[item.Row].Payload, item.Index);
-
-    /// <summary>The message without values, notifier and source: what a client needs to refetch.</summary>
-    private static string Minimal(JsonElement data)
-    {
-        using var stream = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(stream))
-        {
-            writer.WriteStartObject();
-            foreach (var property in data.EnumerateObject())
-            {
-                if (property.Name is "id" or "entity" or "key" or "action" or "change" or "at" or "count")
-                {
-                    property.WriteTo(writer);
-                }
-            }
-
-            writer.WriteBoolean("truncated", true);
-            writer.WriteEndObject();
-        }
-
-        return Encoding.UTF8.GetString(stream.GetBuffer(), 0, (int)stream.Length);
-    }
 
     private async Task CleanupIfDueAsync(CancellationToken cancellationToken)
     {

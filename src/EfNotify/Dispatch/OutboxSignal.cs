@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using EfNotify.Outbox;
 
 namespace EfNotify.Dispatch;
 
@@ -7,7 +8,7 @@ namespace EfNotify.Dispatch;
 /// database lets instances signal each other (<see cref="InstanceSignal"/>), a commit on an instance that does not lead
 /// also wakes the leader, from outside the committed transaction.
 /// </summary>
-internal sealed class OutboxSignal
+internal sealed class OutboxSignal : IOutboxSignal
 {
     private readonly Channel<bool> _channel = Channel.CreateBounded<bool>(new BoundedChannelOptions(1)
     {

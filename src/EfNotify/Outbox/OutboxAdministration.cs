@@ -1,12 +1,11 @@
 using System.Text.Json;
-using EfNotify.Dispatch;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace EfNotify.Outbox;
 
 /// <summary>The <see cref="IOutboxAdministration"/> of <typeparamref name="TContext"/>'s outbox.</summary>
-internal sealed class OutboxAdministration<TContext>(IServiceProvider services, OutboxSignal signal, TimeProvider time) : IOutboxAdministration
+internal sealed class OutboxAdministration<TContext>(IServiceProvider services, IOutboxSignal signal, TimeProvider time) : IOutboxAdministration
     where TContext : DbContext
 {
     public Task<IReadOnlyList<DeadLetter>> ListDeadLettersAsync(int take = 50, long? afterId = null, CancellationToken cancellationToken = default)

@@ -52,7 +52,7 @@ internal sealed class OutboxWriter
 
     public static OutboxWriter Get(DbContext context)
         => (OutboxWriter)context.Model.GetOrAddRuntimeAnnotationValue(
-            Capture.NotifyAnnotationNames.OutboxWriter,
+            ModelAnnotations.Prefix + "OutboxWriter",
             static c => new OutboxWriter(
                 c!.Model.FindEntityType(typeof(OutboxMessage))
                 ?? throw new InvalidOperationException("EfNotify: the outbox table is not mapped; call modelBuilder.AddEfNotifyOutbox() in OnModelCreating."),

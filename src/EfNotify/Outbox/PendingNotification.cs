@@ -1,4 +1,4 @@
-namespace EfNotify.Capture;
+namespace EfNotify.Outbox;
 
 /// <summary>A notification captured in a unit of work, waiting for its transaction to commit.</summary>
 internal sealed class PendingNotification
