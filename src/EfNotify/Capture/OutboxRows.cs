@@ -75,15 +75,7 @@ internal static class OutboxRows
         using var activity = EfNotifyInstrumentation.StartCapture();
         try
         {
-            var writer = OutboxWriter.Get(context);
-            var now = time.GetUtcNow().UtcDateTime;
-            var written = 0;
-            foreach (var (payload, count) in NotificationSerializer.Serialize(pending, time))
-            {
-                writer.Write(connection, transaction, now, payload, count);
-                written += count;
-            }
-
+            var written = OutboxWriter.Get(context).Write(connection, transaction, time.GetUtcNow().UtcDateTime, NotificationSerializer.Serialize(pending, time));
             EfNotifyInstrumentation.CaptureWritten(activity, written);
             return written;
         }
@@ -102,15 +94,9 @@ internal static class OutboxRows
         using var activity = EfNotifyInstrumentation.StartCapture();
         try
         {
-            var writer = OutboxWriter.Get(context);
-            var now = time.GetUtcNow().UtcDateTime;
-            var written = 0;
-            foreach (var (payload, count) in NotificationSerializer.Serialize(pending, time))
-            {
-                await writer.WriteAsync(connection, transaction, now, payload, count, cancellationToken).ConfigureAwait(false);
-                written += count;
-            }
-
+            var written = await OutboxWriter.Get(context)
+                .WriteAsync(connection, transaction, time.GetUtcNow().UtcDateTime, NotificationSerializer.Serialize(pending, time), cancellationToken)
+                .ConfigureAwait(false);
             EfNotifyInstrumentation.CaptureWritten(activity, written);
             return written;
         }

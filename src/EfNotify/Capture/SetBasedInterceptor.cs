@@ -74,12 +74,7 @@ internal sealed class SetBasedInterceptor(
             var toWrite = Queue(context, command, own, rows.Notifications(capture.NewCaptureContext()));
             if (toWrite is not null)
             {
-                var writer = OutboxWriter.Get(context);
-                var now = time.GetUtcNow().UtcDateTime;
-                foreach (var (payload, count) in toWrite)
-                {
-                    writer.Write(command.Connection!, command.Transaction, now, payload, count);
-                }
+                OutboxWriter.Get(context).Write(command.Connection!, command.Transaction, time.GetUtcNow().UtcDateTime, toWrite);
             }
 
             own?.Commit();
@@ -122,12 +117,7 @@ internal sealed class SetBasedInterceptor(
             var toWrite = Queue(context, command, own, rows.Notifications(capture.NewCaptureContext()));
             if (toWrite is not null)
             {
-                var writer = OutboxWriter.Get(context);
-                var now = time.GetUtcNow().UtcDateTime;
-                foreach (var (payload, count) in toWrite)
-                {
-                    await writer.WriteAsync(command.Connection!, command.Transaction, now, payload, count, cancellationToken).ConfigureAwait(false);
-                }
+                await OutboxWriter.Get(context).WriteAsync(command.Connection!, command.Transaction, time.GetUtcNow().UtcDateTime, toWrite, cancellationToken).ConfigureAwait(false);
             }
 
             if (own is not null)

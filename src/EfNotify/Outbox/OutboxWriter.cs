@@ -1,7 +1,5 @@
 using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Infrastructure;
-using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.EntityFrameworkCore.Storage;
 
 namespace EfNotify.Outbox;
@@ -24,54 +22,66 @@ internal sealed class OutboxWriter
     private readonly RelationalTypeMapping? _traceParent;
     private readonly RelationalTypeMapping? _traceState;
 
-    private OutboxWriter(IEntityType outbox, ISqlGenerationHelper sql)
+    private OutboxWriter(OutboxTable table)
     {
-        var table = StoreObjectIdentifier.Table(outbox.GetTableName()!, outbox.GetSchema());
-        string Column(string property) => sql.DelimitIdentifier(outbox.FindProperty(property)!.GetColumnName(table)!);
-        RelationalTypeMapping Mapping(string property) => outbox.FindProperty(property)!.GetRelationalTypeMapping();
-
-        _createdAt = Mapping(nameof(OutboxMessage.CreatedAt));
-        _payload = Mapping(nameof(OutboxMessage.Payload));
-        _count = Mapping(nameof(OutboxMessage.Count));
+        var sql = table.Sql;
+        _createdAt = table.Mapping(nameof(OutboxMessage.CreatedAt));
+        _payload = table.Mapping(nameof(OutboxMessage.Payload));
+        _count = table.Mapping(nameof(OutboxMessage.Count));
         var p0 = sql.GenerateParameterNamePlaceholder("efn_at");
-        var into = $"INSERT INTO {sql.DelimitIdentifier(table.Name, table.Schema)} "
-                   + $"({Column(nameof(OutboxMessage.CreatedAt))}, {Column(nameof(OutboxMessage.NextAttemptAt))}, {Column(nameof(OutboxMessage.Payload))}, "
-                   + $"{Column(nameof(OutboxMessage.Count))}, {Column(nameof(OutboxMessage.Status))}, {Column(nameof(OutboxMessage.Attempts))}";
+        var into = $"INSERT INTO {table.Name} "
+                   + $"({table.Column(nameof(OutboxMessage.CreatedAt))}, {table.Column(nameof(OutboxMessage.NextAttemptAt))}, {table.Column(nameof(OutboxMessage.Payload))}, "
+                   + $"{table.Column(nameof(OutboxMessage.Count))}, {table.Column(nameof(OutboxMessage.Status))}, {table.Column(nameof(OutboxMessage.Attempts))}";
         var values = $"VALUES ({p0}, {p0}, {sql.GenerateParameterNamePlaceholder("efn_payload")}, {sql.GenerateParameterNamePlaceholder("efn_count")}, 0, 0";
         _sql = $"{into}) {values})";
 
-        if (OutboxTrace.IsMapped(outbox))
+        if (table.IsTraced)
         {
-            _traceParent = Mapping(nameof(OutboxMessage.TraceParent));
-            _traceState = Mapping(nameof(OutboxMessage.TraceState));
-            into += $", {Column(nameof(OutboxMessage.TraceParent))}, {Column(nameof(OutboxMessage.TraceState))}";
+            _traceParent = table.Mapping(nameof(OutboxMessage.TraceParent));
+            _traceState = table.Mapping(nameof(OutboxMessage.TraceState));
+            into += $", {table.Column(nameof(OutboxMessage.TraceParent))}, {table.Column(nameof(OutboxMessage.TraceState))}";
             values += $", {sql.GenerateParameterNamePlaceholder("efn_tp")}, {sql.GenerateParameterNamePlaceholder("efn_ts")}";
             _tracedSql = $"{into}) {values})";
         }
     }
 
+    /// <summary>The writer of the context's model, built once from its <see cref="OutboxTable"/>.</summary>
+    /// <exception cref="InvalidOperationException">The model does not map the outbox.</exception>
     public static OutboxWriter Get(DbContext context)
         => (OutboxWriter)context.Model.GetOrAddRuntimeAnnotationValue(
-            ModelAnnotations.Prefix + "OutboxWriter",
-            static c => new OutboxWriter(
-                c!.Model.FindEntityType(typeof(OutboxMessage))
-                ?? throw new InvalidOperationException("EfNotify: the outbox table is not mapped; call modelBuilder.AddEfNotifyOutbox() in OnModelCreating."),
-                c.GetService<ISqlGenerationHelper>()),
-            context)!;
+            ModelAnnotations.Prefix + nameof(OutboxWriter), static c => new OutboxWriter(OutboxTable.Get(c!)), context)!;
 
-    public void Write(DbConnection connection, DbTransaction? transaction, DateTime createdAt, string payload, int count)
+    /// <summary>Inserts the rows on the connection, in the transaction when given; returns how many notifications they hold.</summary>
+    public int Write(DbConnection connection, DbTransaction? transaction, DateTime createdAt, IEnumerable<(string Payload, int Count)> rows)
     {
-        using var command = CreateCommand(connection, transaction, createdAt, payload, count);
-        command.ExecuteNonQuery();
+        var written = 0;
+        foreach (var (payload, count) in rows)
+        {
+            using var command = CreateCommand(connection, transaction, createdAt, payload, count);
+            command.ExecuteNonQuery();
+            written += count;
+        }
+
+        return written;
     }
 
-    public async Task WriteAsync(DbConnection connection, DbTransaction? transaction, DateTime createdAt, string payload, int count, CancellationToken cancellationToken)
+    /// <inheritdoc cref="Write"/>
+    public async Task<int> WriteAsync(
+        DbConnection connection, DbTransaction? transaction, DateTime createdAt, IEnumerable<(string Payload, int Count)> rows, CancellationToken cancellationToken)
     {
-        var command = CreateCommand(connection, transaction, createdAt, payload, count);
-        await using (command.ConfigureAwait(false))
+        var written = 0;
+        foreach (var (payload, count) in rows)
         {
-            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            var command = CreateCommand(connection, transaction, createdAt, payload, count);
+            await using (command.ConfigureAwait(false))
+            {
+                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            written += count;
         }
+
+        return written;
     }
 
     private DbCommand CreateCommand(DbConnection connection, DbTransaction? transaction, DateTime createdAt, string payload, int count)
