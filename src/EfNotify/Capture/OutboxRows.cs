@@ -75,7 +75,7 @@ internal static class OutboxRows
         using var activity = EfNotifyInstrumentation.StartCapture();
         try
         {
-            var written = OutboxWriter.Get(context).Write(connection, transaction, time.GetUtcNow().UtcDateTime, NotificationSerializer.Serialize(pending, time));
+            var written = OutboxWriter.Get(context).WriteAll(connection, transaction, time.GetUtcNow().UtcDateTime, NotificationSerializer.Serialize(pending, time));
             EfNotifyInstrumentation.CaptureWritten(activity, written);
             return written;
         }
@@ -95,7 +95,7 @@ internal static class OutboxRows
         try
         {
             var written = await OutboxWriter.Get(context)
-                .WriteAsync(connection, transaction, time.GetUtcNow().UtcDateTime, NotificationSerializer.Serialize(pending, time), cancellationToken)
+                .WriteAllAsync(connection, transaction, time.GetUtcNow().UtcDateTime, NotificationSerializer.Serialize(pending, time), cancellationToken)
                 .ConfigureAwait(false);
             EfNotifyInstrumentation.CaptureWritten(activity, written);
             return written;

@@ -74,7 +74,7 @@ internal sealed class SetBasedInterceptor(
             var toWrite = Queue(context, command, own, rows.Notifications(capture.NewCaptureContext()));
             if (toWrite is not null)
             {
-                OutboxWriter.Get(context).Write(command.Connection!, command.Transaction, time.GetUtcNow().UtcDateTime, toWrite);
+                OutboxWriter.Get(context).WriteAll(command.Connection!, command.Transaction, time.GetUtcNow().UtcDateTime, toWrite);
             }
 
             own?.Commit();
@@ -117,7 +117,7 @@ internal sealed class SetBasedInterceptor(
             var toWrite = Queue(context, command, own, rows.Notifications(capture.NewCaptureContext()));
             if (toWrite is not null)
             {
-                await OutboxWriter.Get(context).WriteAsync(command.Connection!, command.Transaction, time.GetUtcNow().UtcDateTime, toWrite, cancellationToken).ConfigureAwait(false);
+                await OutboxWriter.Get(context).WriteAllAsync(command.Connection!, command.Transaction, time.GetUtcNow().UtcDateTime, toWrite, cancellationToken).ConfigureAwait(false);
             }
 
             if (own is not null)

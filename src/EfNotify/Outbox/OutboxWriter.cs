@@ -52,36 +52,47 @@ internal sealed class OutboxWriter
             ModelAnnotations.Prefix + nameof(OutboxWriter), static c => new OutboxWriter(OutboxTable.Get(c!)), context)!;
 
     /// <summary>Inserts the rows on the connection, in the transaction when given; returns how many notifications they hold.</summary>
-    public int Write(DbConnection connection, DbTransaction? transaction, DateTime createdAt, IEnumerable<(string Payload, int Count)> rows)
+    public int WriteAll(DbConnection connection, DbTransaction? transaction, DateTime createdAt, IEnumerable<(string Payload, int Count)> rows)
     {
         var written = 0;
         foreach (var (payload, count) in rows)
         {
-            using var command = CreateCommand(connection, transaction, createdAt, payload, count);
-            command.ExecuteNonQuery();
+            Write(connection, transaction, createdAt, payload, count);
             written += count;
         }
 
         return written;
     }
 
-    /// <inheritdoc cref="Write"/>
-    public async Task<int> WriteAsync(
+    /// <inheritdoc cref="WriteAll"/>
+    public async Task<int> WriteAllAsync(
         DbConnection connection, DbTransaction? transaction, DateTime createdAt, IEnumerable<(string Payload, int Count)> rows, CancellationToken cancellationToken)
     {
         var written = 0;
         foreach (var (payload, count) in rows)
         {
-            var command = CreateCommand(connection, transaction, createdAt, payload, count);
-            await using (command.ConfigureAwait(false))
-            {
-                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            }
-
+            await WriteAsync(connection, transaction, createdAt, payload, count, cancellationToken).ConfigureAwait(false);
             written += count;
         }
 
         return written;
+    }
+
+    /// <summary>Inserts one row.</summary>
+    public void Write(DbConnection connection, DbTransaction? transaction, DateTime createdAt, string payload, int count)
+    {
+        using var command = CreateCommand(connection, transaction, createdAt, payload, count);
+        command.ExecuteNonQuery();
+    }
+
+    /// <inheritdoc cref="Write"/>
+    public async Task WriteAsync(DbConnection connection, DbTransaction? transaction, DateTime createdAt, string payload, int count, CancellationToken cancellationToken)
+    {
+        var command = CreateCommand(connection, transaction, createdAt, payload, count);
+        await using (command.ConfigureAwait(false))
+        {
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
     }
 
     private DbCommand CreateCommand(DbConnection connection, DbTransaction? transaction, DateTime createdAt, string payload, int count)
