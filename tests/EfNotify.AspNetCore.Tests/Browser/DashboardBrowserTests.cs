@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using EfNotify.Capture;
 using EfNotify.Outbox;
 using EfNotify.IntegrationTests.Infrastructure;
 using EfNotify.Sample.Web.Data;

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using EfNotify.AspNetCore.Tests.Auth;
 using EfNotify.AspNetCore.Tests.TestApp;
+using EfNotify.Capture;
 using EfNotify.Outbox;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.EntityFrameworkCore;
