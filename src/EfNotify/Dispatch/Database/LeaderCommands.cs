@@ -24,7 +24,7 @@ namespace EfNotify.Dispatch;
 /// </remarks>
 internal sealed class LeaderCommands
 {
-    private const string AnnotationName = Capture.NotifyAnnotationNames.Prefix + "LeaderCommands";
+    private const string AnnotationName = "EfNotify:LeaderCommands";
     private const string DeliveredAtName = "efn_delivered_at";
 
     private readonly string _claimStart;
@@ -165,8 +165,7 @@ internal sealed class LeaderCommands
 
     private static bool Supports(DbContext context)
     {
-        var provider = context.Database.ProviderName ?? "";
-        if (!provider.EndsWith(".Sqlite", StringComparison.Ordinal) && !provider.Contains("PostgreSQL", StringComparison.Ordinal))
+        if (!OutboxDialect.For(context).HasLeaderCommands)
         {
             return false;
         }
