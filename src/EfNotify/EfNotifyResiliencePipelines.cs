@@ -2,7 +2,7 @@ namespace EfNotify;
 
 /// <summary>
 /// The keys under which EfNotify registers its Polly resilience pipelines (Polly.Extensions' <c>AddResiliencePipeline</c>).
-/// Register a pipeline under the same key after <c>AddEfNotify</c> to replace EfNotify's.
+/// Register a pipeline under the same key before <c>AddEfNotify</c> to replace EfNotify's (Polly's registry keeps the first builder of a key).
 /// </summary>
 public static class EfNotifyResiliencePipelines
 {

@@ -12,14 +12,15 @@ namespace EfNotify.Dispatch;
 
 /// <summary>
 /// EfNotify's resilience pipelines, registered by key in Polly's registry (<c>AddResiliencePipeline</c>), so Polly's
-/// telemetry reports them and an application may register its own under the same key after <c>AddEfNotify</c>.
+/// telemetry reports them and an application may register its own under the same key before <c>AddEfNotify</c>
+/// (the registry keeps the first builder of a key).
 /// </summary>
 internal static partial class DispatchPipelines
 {
     /// <summary>The key of the publish pipeline: <see cref="EfNotifyResiliencePipelines.Publish"/>.</summary>
     public const string Publish = EfNotifyResiliencePipelines.Publish;
 
-    /// <summary>Registers the pipelines once per service collection (a second call would override an application's own).</summary>
+    /// <summary>Registers the pipelines once per service collection.</summary>
     public static void Add(IServiceCollection services)
     {
         if (services.Any(d => d.ServiceType == typeof(Marker)))
