@@ -34,7 +34,10 @@ public sealed class EfNotifyOptions
     [Range(0, 20)]
     public int MaxRetryAttempts { get; set; } = 3;
 
-    /// <summary>The first delay of the immediate retries; it grows exponentially, with jitter. Default: 200 ms.</summary>
+    /// <summary>
+    /// The first delay of the immediate retries (at least 10 ms); it doubles with each retry, up to <see cref="MaxBackoff"/>.
+    /// The same formula spaces a row's later attempts and a pause's probes. Default: 200 ms.
+    /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
     public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromMilliseconds(200);
 

@@ -78,7 +78,10 @@ public static class EfNotifyServiceCollectionExtensions
             sp.GetRequiredService<OutboxMonitor>(), sp.GetRequiredService<TimeProvider>(), sp.GetService<IMeterFactory>()));
         services.TryAddSingleton<EfNotifyInterceptor>();
         services.TryAddSingleton<SetBasedInterceptor>();
+        services.TryAddSingleton<DispatcherRole<TContext>>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, OutboxDispatcher<TContext>>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, OutboxCleanup<TContext>>());
+        DispatchPipelines.Add(services);
         services.TryAddSingleton<IOutboxAdministration, OutboxAdministration<TContext>>();
         return options;
     }

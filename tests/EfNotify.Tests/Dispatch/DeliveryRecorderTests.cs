@@ -8,6 +8,7 @@ namespace EfNotify.Tests.Dispatch;
 public class DeliveryRecorderTests
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(10);
+    private static readonly RetrySchedule Immediate = new(TimeSpan.Zero, TimeSpan.Zero);
 
     [Fact]
     public async Task Accepted_rows_stay_excluded_until_their_write_has_committed()
@@ -15,15 +16,15 @@ public class DeliveryRecorderTests
         var write = new TaskCompletionSource();
         var written = new List<List<long>>();
         var recorder = new DeliveryRecorder(
-            async (ids, _) =>
+            new Writes(async (ids, _) =>
             {
                 await write.Task;
                 lock (written)
                 {
                     written.Add([.. ids]);
                 }
-            },
-            _ => TimeSpan.Zero, TimeProvider.System, NullLogger.Instance);
+            }),
+            Immediate, TimeProvider.System, NullLogger.Instance);
 
         recorder.Accept([1, 2]);
         Assert.Equal([1L, 2L], recorder.Unrecorded().Order());
@@ -41,7 +42,7 @@ public class DeliveryRecorderTests
         var first = new TaskCompletionSource();
         var written = new List<List<long>>();
         var recorder = new DeliveryRecorder(
-            async (ids, _) =>
+            new Writes(async (ids, _) =>
             {
                 lock (written)
                 {
@@ -52,8 +53,8 @@ public class DeliveryRecorderTests
                 {
                     await first.Task;
                 }
-            },
-            _ => TimeSpan.Zero, TimeProvider.System, NullLogger.Instance);
+            }),
+            Immediate, TimeProvider.System, NullLogger.Instance);
 
         recorder.Accept([1]);
         await WaitUntilAsync(() => written.Count == 1);
@@ -71,8 +72,8 @@ public class DeliveryRecorderTests
         var time = new FakeTimeProvider();
         var attempts = 0;
         var recorder = new DeliveryRecorder(
-            (_, _) => Interlocked.Increment(ref attempts) == 1 ? Task.FromException(new InvalidOperationException("database is locked")) : Task.CompletedTask,
-            failures => TimeSpan.FromSeconds(failures), time, NullLogger.Instance);
+            new Writes((_, _) => Interlocked.Increment(ref attempts) == 1 ? Task.FromException(new InvalidOperationException("database is locked")) : Task.CompletedTask),
+            new RetrySchedule(TimeSpan.FromMilliseconds(500), TimeSpan.FromMinutes(1)), time, NullLogger.Instance); // 1 s after the first failure
 
         recorder.Accept([7]);
         await WaitUntilAsync(() => Volatile.Read(ref attempts) == 1);
@@ -91,12 +92,12 @@ public class DeliveryRecorderTests
         var time = new FakeTimeProvider();
         var attempts = 0;
         var recorder = new DeliveryRecorder(
-            (_, _) =>
+            new Writes((_, _) =>
             {
                 Interlocked.Increment(ref attempts);
                 return Task.FromException(new InvalidOperationException("the database is gone"));
-            },
-            _ => TimeSpan.FromSeconds(1), time, NullLogger.Instance);
+            }),
+            new RetrySchedule(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)), time, NullLogger.Instance);
         recorder.Accept([1]);
         await WaitUntilAsync(() => Volatile.Read(ref attempts) == 1);
 
@@ -118,18 +119,18 @@ public class DeliveryRecorderTests
         var writes = 0;
         var released = 0;
         var recorder = new DeliveryRecorder(
-            async (_, _) =>
+            new Writes(async (_, _) =>
             {
                 await write.Task;
                 Interlocked.Increment(ref writes);
             },
-            _ => TimeSpan.Zero, TimeProvider.System, NullLogger.Instance,
             () =>
             {
                 Assert.Equal(1, Volatile.Read(ref writes)); // only after the write it was asked behind
                 Interlocked.Increment(ref released);
                 return ValueTask.CompletedTask;
-            });
+            }),
+            Immediate, TimeProvider.System, NullLogger.Instance);
 
         recorder.Accept([1, 2]);
         recorder.ReleaseWhenIdle();
@@ -150,5 +151,13 @@ public class DeliveryRecorderTests
         {
             await Task.Delay(5, deadline.Token);
         }
+    }
+
+    /// <summary>The delivery record's writes as the test gives them.</summary>
+    private sealed class Writes(Func<IReadOnlyCollection<long>, CancellationToken, Task> mark, Func<ValueTask>? release = null) : IDeliveryWrites
+    {
+        public Task MarkDeliveredAsync(IReadOnlyCollection<long> ids, CancellationToken cancellationToken) => mark(ids, cancellationToken);
+
+        public ValueTask ReleaseAsync() => release?.Invoke() ?? ValueTask.CompletedTask;
     }
 }

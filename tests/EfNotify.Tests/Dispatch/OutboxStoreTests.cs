@@ -56,4 +56,26 @@ public class OutboxStoreTests
         Assert.Equal(2, byLeader);
         Assert.All(fixture.Rows(), r => Assert.Equal(OutboxStatus.Delivered, r.Status));
     }
+
+    [Fact]
+    public async Task Under_row_leases_one_cleanup_at_a_time_deletes_delivered_rows_past_their_retention()
+    {
+        using var fixture = new ShopFixture();
+        var ids = await OutboxAdministrationTests.SaveOrdersAsync(fixture, 4, TimeSpan.Zero);
+        using var db = fixture.CreateContext();
+        var now = fixture.Time.GetUtcNow().UtcDateTime;
+        await OutboxStore.MarkDeliveredAsync(db, owner: null, ids.Take(3).ToList(), now, CancellationToken.None);
+        var cutoff = now.AddTicks(1);
+
+        var first = await OutboxStore.TryTakeCleanupTurnAsync(db, "cleanup-a", now, cutoff, Lease, CancellationToken.None);
+        var second = await OutboxStore.TryTakeCleanupTurnAsync(db, "cleanup-b", now, cutoff, Lease, CancellationToken.None);
+        var deleted = await OutboxStore.DeleteDeliveredAsync(db, cutoff, batchSize: 1, CancellationToken.None, first);
+        var afterwards = await OutboxStore.TryTakeCleanupTurnAsync(db, "cleanup-b", now, cutoff, Lease, CancellationToken.None);
+
+        Assert.Equal(ids[0], first);
+        Assert.Null(second); // the other instance lets it clean up
+        Assert.Equal(3, deleted);
+        Assert.Equal([ids[3]], fixture.Rows().Select(r => r.Id)); // the pending row stays
+        Assert.Null(afterwards); // nothing left to delete
+    }
 }

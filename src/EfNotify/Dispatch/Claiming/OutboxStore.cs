@@ -164,13 +164,15 @@ internal static class OutboxStore
         db.ChangeTracker.Clear();
     }
 
-    public static async Task<int> DeleteDeliveredAsync(DbContext db, DateTime cutoff, int batchSize, CancellationToken cancellationToken)
+    /// <summary>Deletes delivered rows older than <paramref name="cutoff"/>, in batches; the cleanup's turn row (<paramref name="turn"/>) goes last.</summary>
+    public static async Task<int> DeleteDeliveredAsync(DbContext db, DateTime cutoff, int batchSize, CancellationToken cancellationToken, long? turn = null)
     {
+        var keep = turn ?? 0;
         var total = 0;
         while (true)
         {
             var deleted = await db.Set<OutboxMessage>()
-                .Where(m => m.Status == OutboxStatus.Delivered && m.DeliveredAt < cutoff)
+                .Where(m => m.Status == OutboxStatus.Delivered && m.DeliveredAt < cutoff && m.Id != keep)
                 .OrderBy(m => m.Id)
                 .Take(batchSize)
                 .ExecuteDeleteAsync(cancellationToken)
@@ -178,9 +180,41 @@ internal static class OutboxStore
             total += deleted;
             if (deleted < batchSize)
             {
-                return total;
+                break;
             }
         }
+
+        return turn is null
+            ? total
+            : total + await db.Set<OutboxMessage>().Where(m => m.Id == keep).ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Where instances claim under row leases, lets one cleanup run at a time: the cleanup that leases the oldest delivered
+    /// row past <paramref name="cutoff"/> has the turn, until that row is deleted (it goes last) or its lease runs out.
+    /// </summary>
+    /// <returns>The id of the turn row, or <see langword="null"/> when another instance cleans up or nothing is due.</returns>
+    public static async Task<long?> TryTakeCleanupTurnAsync(
+        DbContext db, string owner, DateTime now, DateTime cutoff, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        var set = db.Set<OutboxMessage>();
+        var oldest = await set.AsNoTracking()
+            .Where(m => m.Status == OutboxStatus.Delivered && m.DeliveredAt < cutoff)
+            .OrderBy(m => m.Id)
+            .Select(m => (long?)m.Id)
+            .FirstOrDefaultAsync(cancellationToken)
+            .ConfigureAwait(false);
+        if (oldest is not { } id)
+        {
+            return null;
+        }
+
+        var until = now + lease;
+        var taken = await set
+            .Where(m => m.Id == id && (m.LockedUntil == null || m.LockedUntil < now))
+            .ExecuteUpdateAsync(s => s.SetProperty(m => m.LockedBy, owner).SetProperty(m => m.LockedUntil, until), cancellationToken)
+            .ConfigureAwait(false);
+        return taken == 1 ? id : null;
     }
 
     /// <summary>The given rows, as long as <paramref name="owner"/> still holds their lease (any owner for the leader).</summary>

@@ -165,8 +165,7 @@ internal sealed class LeaderCommands
 
     private static bool Supports(DbContext context)
     {
-        var provider = context.Database.ProviderName ?? "";
-        if (!provider.EndsWith(".Sqlite", StringComparison.Ordinal) && !provider.Contains("PostgreSQL", StringComparison.Ordinal))
+        if (!OutboxDialect.For(context).HasLeaderCommands)
         {
             return false;
         }

@@ -15,6 +15,7 @@ namespace EfNotify.Dispatch;
 /// <see cref="Accept"/> and <see cref="Unrecorded"/> belong to the dispatcher loop. A committed write reaches the
 /// exclusion set only when the loop next asks for it, before its next claim starts, so a claim whose snapshot predates
 /// the write still excludes its rows.
+/// Rows are accepted as sets, in any order, so completions of requests in flight at once may arrive out of id order.
 /// </remarks>
 internal sealed partial class DeliveryRecorder
 {
@@ -23,26 +24,21 @@ internal sealed partial class DeliveryRecorder
     private readonly Channel<long[]> _accepted = Channel.CreateUnbounded<long[]>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
     private readonly ConcurrentQueue<List<long>> _recorded = new();
     private readonly HashSet<long> _unrecorded = [];
-    private readonly Func<List<long>, CancellationToken, Task> _markDelivered;
-    private readonly Func<int, TimeSpan> _backoff;
-    private readonly Func<ValueTask>? _idle;
+    private readonly IDeliveryWrites _writes;
+    private readonly RetrySchedule _schedule;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly Task _writer;
     private volatile bool _stopping;
 
-    /// <param name="markDelivered">Marks the rows delivered in one write (the dispatcher's own store call).</param>
-    /// <param name="backoff">The delay after the given number of consecutive failed writes.</param>
+    /// <param name="writes">The delivery record's writes, on a context of their own.</param>
+    /// <param name="schedule">The delays between attempts of a write that failed.</param>
     /// <param name="time">The clock of the backoff.</param>
     /// <param name="logger">Where failed writes are reported.</param>
-    /// <param name="idle">Called when the recorder has nothing left to write after <see cref="ReleaseWhenIdle"/>: what the
-    /// writes hold (the dispatcher's context) can go.</param>
-    public DeliveryRecorder(
-        Func<List<long>, CancellationToken, Task> markDelivered, Func<int, TimeSpan> backoff, TimeProvider time, ILogger logger, Func<ValueTask>? idle = null)
+    public DeliveryRecorder(IDeliveryWrites writes, RetrySchedule schedule, TimeProvider time, ILogger logger)
     {
-        _markDelivered = markDelivered;
-        _backoff = backoff;
-        _idle = idle;
+        _writes = writes;
+        _schedule = schedule;
         _time = time;
         _logger = logger;
         _writer = Task.Run(WriteLoopAsync);
@@ -66,7 +62,7 @@ internal sealed partial class DeliveryRecorder
     }
 
     /// <summary>Hands over rows the server accepted in full.</summary>
-    public void Accept(List<long> ids)
+    public void Accept(IReadOnlyCollection<long> ids)
     {
         if (ids.Count == 0)
         {
@@ -85,7 +81,7 @@ internal sealed partial class DeliveryRecorder
         }
     }
 
-    /// <summary>Asks for <c>idle</c> to be called once everything handed over so far is written, unless more arrives first.</summary>
+    /// <summary>Asks for the writes' context to be let go once everything handed over so far is written, unless more arrives first.</summary>
     public void ReleaseWhenIdle() => _accepted.Writer.TryWrite([]);
 
     /// <summary>Records what was handed over and stops; a write that keeps failing is given up after a few attempts.</summary>
@@ -114,11 +110,11 @@ internal sealed partial class DeliveryRecorder
                 await WriteAsync(ids).ConfigureAwait(false);
             }
 
-            if (release && _idle is not null && !reader.TryPeek(out _))
+            if (release && !reader.TryPeek(out _))
             {
                 try
                 {
-                    await _idle().ConfigureAwait(false);
+                    await _writes.ReleaseAsync().ConfigureAwait(false);
                 }
                 catch (Exception exception) when (exception is not OutOfMemoryException)
                 {
@@ -135,7 +131,7 @@ internal sealed partial class DeliveryRecorder
             try
             {
                 // Not cancelled on shutdown: what the server accepted must be recorded, or it is published again.
-                await _markDelivered(ids, CancellationToken.None).ConfigureAwait(false);
+                await _writes.MarkDeliveredAsync(ids, CancellationToken.None).ConfigureAwait(false);
                 LogRecorded(_logger, ids.Count);
                 break;
             }
@@ -148,7 +144,9 @@ internal sealed partial class DeliveryRecorder
                     break;
                 }
 
-                var delay = _backoff(failures);
+                // Not a Polly pipeline: the write is retried until it commits (a pipeline's attempts are bounded), and only a
+                // stop bounds it; the delays are the schedule's all the same.
+                var delay = _schedule.Delay(failures);
                 LogWriteFailed(_logger, exception, ids.Count, delay);
                 await Task.Delay(delay, _time).ConfigureAwait(false);
             }
@@ -168,4 +166,14 @@ internal sealed partial class DeliveryRecorder
 
     [LoggerMessage(EventId = 13, Level = LogLevel.Warning, Message = "Disposing the context of the delivery record failed")]
     private static partial void LogReleaseFailed(ILogger logger, Exception exception);
+}
+
+/// <summary>The delivery record's writes, on a context of their own (not the publishing loop's).</summary>
+internal interface IDeliveryWrites
+{
+    /// <summary>Marks the leader's rows delivered in one write.</summary>
+    Task MarkDeliveredAsync(IReadOnlyCollection<long> ids, CancellationToken cancellationToken);
+
+    /// <summary>Lets go of the context when there is nothing left to write.</summary>
+    ValueTask ReleaseAsync();
 }
