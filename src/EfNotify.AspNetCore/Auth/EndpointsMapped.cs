@@ -4,8 +4,8 @@ using Microsoft.Extensions.Logging;
 namespace EfNotify.AspNetCore.Auth;
 
 /// <summary>
-/// Says at start-up when <c>AddAspNetCore</c> was called but <c>MapEfNotify</c> was not: until issue 11 the endpoints were
-/// found by <c>MapControllers()</c>, and an application that still relies on it would otherwise only see browsers' 404s.
+/// Says at start-up when <c>AddAspNetCore</c> was called but <c>MapEfNotify</c> was not: earlier versions served the endpoints
+/// from a controller found by <c>MapControllers()</c>, and an application that still relies on it would otherwise only see 404s.
 /// </summary>
 internal sealed partial class EndpointsMapped(ILogger<EndpointsMapped> logger) : IHostedLifecycleService
 {
