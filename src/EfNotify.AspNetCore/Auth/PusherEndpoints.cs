@@ -57,21 +57,8 @@ internal static partial class PusherEndpoints
         try
         {
             var access = http.RequestServices.GetRequiredService<IChannelAccess>();
-            var admitted = access.Admit(http, needsUserId: false);
-            if (admitted.Outcome != AccessOutcome.Granted)
+            if (await AdmittedFormAsync(http, access, needsUserId: false, logger).ConfigureAwait(false) is not (var form, var socketId))
             {
-                Refuse(http, admitted);
-                return;
-            }
-
-            if (await ReadFormAsync(http, logger).ConfigureAwait(false) is not { } form)
-            {
-                return;
-            }
-
-            if (form["socket_id"] is not [{ } socketId] || !RequestGrammar.IsSocketId(socketId))
-            {
-                Malformed(http, logger, "socket_id missing, repeated or not like 1234.5678 (two integers of at most 20 digits)");
                 return;
             }
 
@@ -112,21 +99,9 @@ internal static partial class PusherEndpoints
     public static async Task UserAuth(HttpContext http)
     {
         var logger = Logger(http);
-        var admitted = http.RequestServices.GetRequiredService<IChannelAccess>().Admit(http, needsUserId: true);
-        if (admitted.Outcome != AccessOutcome.Granted)
+        var access = http.RequestServices.GetRequiredService<IChannelAccess>();
+        if (await AdmittedFormAsync(http, access, needsUserId: true, logger).ConfigureAwait(false) is not (_, var socketId))
         {
-            Refuse(http, admitted);
-            return;
-        }
-
-        if (await ReadFormAsync(http, logger).ConfigureAwait(false) is not { } form)
-        {
-            return;
-        }
-
-        if (form["socket_id"] is not [{ } socketId] || !RequestGrammar.IsSocketId(socketId))
-        {
-            Malformed(http, logger, "socket_id missing, repeated or not like 1234.5678");
             return;
         }
 
@@ -151,6 +126,33 @@ internal static partial class PusherEndpoints
         var member = new PresenceMember(id, new PresenceMemberInfo(http.User.Identity?.Name ?? id));
         var channelData = JsonSerializer.Serialize(member, PusherResponseJsonContext.Default.PresenceMember);
         return new ChannelAuthResponse(authorizer.AuthorizePresenceChannel(socketId, channelName, channelData), ChannelData: channelData);
+    }
+
+    /// <summary>
+    /// The form and its socket id once the user is admitted (rate limit, sign-in) and the socket id is well formed;
+    /// <see langword="null"/> after answering the refusal.
+    /// </summary>
+    private static async Task<(IFormCollection Form, string SocketId)?> AdmittedFormAsync(HttpContext http, IChannelAccess access, bool needsUserId, ILogger logger)
+    {
+        var admitted = access.Admit(http, needsUserId);
+        if (admitted.Outcome != AccessOutcome.Granted)
+        {
+            Refuse(http, admitted);
+            return null;
+        }
+
+        if (await ReadFormAsync(http, logger).ConfigureAwait(false) is not { } form)
+        {
+            return null;
+        }
+
+        if (form["socket_id"] is not [{ } socketId] || !RequestGrammar.IsSocketId(socketId))
+        {
+            Malformed(http, logger, "socket_id missing, repeated or not like 1234.5678 (two integers of at most 20 digits)");
+            return null;
+        }
+
+        return (form, socketId);
     }
 
     /// <summary>The form within EfNotify's limits, or <see langword="null"/> after answering 400.</summary>
