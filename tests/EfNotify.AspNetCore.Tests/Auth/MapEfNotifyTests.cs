@@ -83,6 +83,34 @@ public sealed class MapEfNotifyTests : IAsyncDisposable
         Assert.Contains("AddAspNetCore", ex.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task The_key_of_a_hosted_app_names_its_cluster_offers_WebSocket_only_and_is_never_cached()
+    {
+        var client = await StartAsync(app => app.MapEfNotify());
+
+        using var response = await client.GetAsync("/pusher/key");
+        using var key = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var options = key.RootElement.GetProperty("options");
+
+        Assert.Equal("eu", options.GetProperty("cluster").GetString());
+        Assert.False(options.TryGetProperty("wsHost", out _));
+        Assert.True(options.GetProperty("forceTLS").GetBoolean());
+        Assert.Equal(["ws", "wss"], options.GetProperty("enabledTransports").EnumerateArray().Select(t => t.GetString()));
+        Assert.Equal("ajax", options.GetProperty("channelAuthorization").GetProperty("transport").GetString());
+        Assert.False(key.RootElement.TryGetProperty("encryptedEntities", out _), "no master key, no encrypted entities");
+        Assert.True(response.Headers.CacheControl?.NoStore, "a rotated key must not be served from a cache");
+    }
+
+    [Fact]
+    public async Task With_a_master_key_and_no_list_every_entity_is_encrypted_and_the_key_says_so_with_a_star()
+    {
+        var client = await StartAsync(app => app.MapEfNotify(), o => o.EncryptionMasterKey = Convert.ToBase64String(new byte[32]));
+
+        using var key = JsonDocument.Parse(await client.GetStringAsync("/pusher/key"));
+
+        Assert.Equal("*", key.RootElement.GetProperty("encryptedEntities").GetString());
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (_app is not null)
@@ -102,7 +130,7 @@ public sealed class MapEfNotifyTests : IAsyncDisposable
         return client.SendAsync(request);
     }
 
-    private async Task<HttpClient> StartAsync(Action<WebApplication> map)
+    private async Task<HttpClient> StartAsync(Action<WebApplication> map, Action<EfNotify.Pusher.PusherOptions>? pusher = null)
     {
         var builder = WebApplication.CreateBuilder();
         builder.WebHost.UseTestServer();
@@ -122,6 +150,7 @@ public sealed class MapEfNotifyTests : IAsyncDisposable
                 o.Key = AuthTestApp.VectorKey;
                 o.Secret = AuthTestApp.VectorSecret;
                 o.Cluster = "eu";
+                pusher?.Invoke(o);
             })
             .AddAspNetCore<AuthTestContext>(o => o.AllowList<Foo>(_ => true));
         builder.Services.AddDbContext<AuthTestContext>((sp, o) => o.UseSqlite(_connection).UseEfNotify(sp));
