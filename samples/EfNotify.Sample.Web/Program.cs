@@ -47,7 +47,7 @@ app.UseDefaultFiles();
 app.UseStaticFiles();
 app.UseAuthentication();
 app.UseAuthorization();
-app.MapControllers();
+app.MapEfNotify(); // GET /pusher/key, POST /pusher/auth and /pusher/user-auth
 app.MapEfNotifyDashboard("/efnotify", "Operator"); // alice operates the outbox
 
 app.MapPost("/login", async (HttpContext http, IConfiguration config) =>

@@ -1,11 +1,8 @@
 using System.Diagnostics.Metrics;
-using System.Reflection;
 using EfNotify.AspNetCore;
 using EfNotify.AspNetCore.Auth;
 using EfNotify.Configuration;
 using EfNotify.AspNetCore.Revocation;
-using Microsoft.AspNetCore.Mvc.ApplicationParts;
-using Microsoft.AspNetCore.Mvc.Controllers;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -17,8 +14,9 @@ namespace EfNotify;
 public static class AspNetCoreEfNotifyBuilderExtensions
 {
     /// <summary>
-    /// Adds the endpoints browsers subscribe through, <c>GET /pusher/key</c>, <c>POST /pusher/auth</c> and
-    /// <c>POST /pusher/user-auth</c> (map them with <c>app.MapControllers()</c>), <see cref="ISubscriptionRevocation"/>, and makes the current request the notifier: the user's name from
+    /// Adds what the endpoints browsers subscribe through need, <c>GET /pusher/key</c>, <c>POST /pusher/auth</c> and
+    /// <c>POST /pusher/user-auth</c> (map them with <c>app.MapEfNotify()</c>; a warning at start-up says when they are not
+    /// mapped), <see cref="ISubscriptionRevocation"/>, and makes the current request the notifier: the user's name from
     /// <c>HttpContext.User</c>, the socket id to leave out from the <c>X-Socket-ID</c> header. The browser client is served at
     /// <c>/_content/EfNotify.AspNetCore/efnotify.js</c> by the static files middleware.
     /// </summary>
@@ -49,7 +47,7 @@ public static class AspNetCoreEfNotifyBuilderExtensions
 
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<EfNotifyAspNetCoreOptions>, EfNotifyAspNetCoreOptionsValidator<TContext>>());
         services.AddHttpContextAccessor();
-        services.AddAuthorizationCore();
+        services.AddAuthorization(); // the policy services too: MapEfNotify's group carries a policy, and WebApplication adds UseAuthorization
         services.TryAddScoped<IChannelAccess, ChannelAccess<TContext>>();
         services.TryAddSingleton<AuthRateLimiter>();
         services.TryAddSingleton(sp => new AuthMetrics(sp.GetService<IMeterFactory>()));
@@ -63,26 +61,8 @@ public static class AspNetCoreEfNotifyBuilderExtensions
             services.AddSingleton<INotifierContext, HttpNotifierContext>();
         }
 
-        services.AddControllers().ConfigureApplicationPartManager(manager =>
-        {
-            if (!manager.FeatureProviders.OfType<PusherControllerFeatureProvider>().Any())
-            {
-                manager.FeatureProviders.Add(new PusherControllerFeatureProvider());
-            }
-        });
+        services.TryAddSingleton<EndpointsMapped>();
+        services.AddHostedService(sp => sp.GetRequiredService<EndpointsMapped>());
         return builder;
-    }
-
-    /// <summary>Adds the internal controller, which MVC's discovery (public types only) would not find.</summary>
-    private sealed class PusherControllerFeatureProvider : IApplicationFeatureProvider<ControllerFeature>
-    {
-        public void PopulateFeature(IEnumerable<ApplicationPart> parts, ControllerFeature feature)
-        {
-            var controller = typeof(PusherController).GetTypeInfo();
-            if (!feature.Controllers.Contains(controller))
-            {
-                feature.Controllers.Add(controller);
-            }
-        }
     }
 }

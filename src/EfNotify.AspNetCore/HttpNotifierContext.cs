@@ -1,4 +1,4 @@
-using System.Text.RegularExpressions;
+using EfNotify.AspNetCore.Auth;
 using Microsoft.AspNetCore.Http;
 
 namespace EfNotify.AspNetCore;
@@ -8,7 +8,7 @@ namespace EfNotify.AspNetCore;
 /// <c>X-Socket-ID</c> header (efnotify.js adds it), so the tab that made a change does not receive its own notification.
 /// Read per SaveChanges through <see cref="IHttpContextAccessor"/>; outside a request both are <see langword="null"/>.
 /// </summary>
-internal sealed partial class HttpNotifierContext(IHttpContextAccessor accessor) : INotifierContext
+internal sealed class HttpNotifierContext(IHttpContextAccessor accessor) : INotifierContext
 {
     public const string SocketIdHeader = "X-Socket-ID";
 
@@ -25,10 +25,7 @@ internal sealed partial class HttpNotifierContext(IHttpContextAccessor accessor)
                 return null;
             }
 
-            return SocketIdPattern().IsMatch(value) ? value : null;
+            return RequestGrammar.IsSocketId(value) ? value : null;
         }
     }
-
-    [GeneratedRegex("^[0-9]{1,20}\\.[0-9]{1,20}\\z", RegexOptions.CultureInvariant)]
-    private static partial Regex SocketIdPattern();
 }

@@ -20,7 +20,7 @@ namespace EfNotify.Pusher;
 /// The options are read on every request, so a configuration reload (a corrected or rotated secret) applies to the next.
 /// The secret never appears in a URL, an exception message or a log.
 /// </remarks>
-public sealed class PusherClient
+internal sealed class PusherClient
 {
     private readonly HttpClient _httpClient;
     private readonly IOptionsMonitor<PusherOptions> _options;
@@ -93,7 +93,7 @@ public sealed class PusherClient
     /// <exception cref="PublishException">The server refused the batch (it accepts all events or none).</exception>
     /// <exception cref="HttpRequestException">The server could not be reached.</exception>
     /// <exception cref="TimeoutException">No answer within <see cref="PusherOptions.RequestTimeout"/>.</exception>
-    public async Task TriggerBatchAsync(IReadOnlyList<PusherEvent> events, CancellationToken cancellationToken = default)
+    public async Task TriggerBatchAsync(IReadOnlyList<OutgoingEvent> events, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(events);
         if (events.Count == 0)

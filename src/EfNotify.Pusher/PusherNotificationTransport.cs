@@ -63,13 +63,7 @@ internal sealed class PusherNotificationTransport : INotificationTransport
                     await _client.TriggerAsync([single.Channel], single.Name, single.Data, single.SocketId, cancellationToken).ConfigureAwait(false);
                     return;
                 default:
-                    var batch = new PusherEvent[events.Count];
-                    for (var i = 0; i < events.Count; i++)
-                    {
-                        batch[i] = new PusherEvent(events[i].Channel, events[i].Name, events[i].Data, events[i].SocketId);
-                    }
-
-                    await _client.TriggerBatchAsync(batch, cancellationToken).ConfigureAwait(false);
+                    await _client.TriggerBatchAsync(events, cancellationToken).ConfigureAwait(false);
                     return;
             }
         }

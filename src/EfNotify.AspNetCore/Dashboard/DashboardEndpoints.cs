@@ -1,6 +1,7 @@
 using System.Text.Encodings.Web;
 using EfNotify;
 using EfNotify.AspNetCore.Dashboard;
+using EfNotify.AspNetCore.Outbox;
 using EfNotify.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -38,14 +39,14 @@ public static class EfNotifyDashboardEndpointRouteBuilderExtensions
         {
             var backlog = await outbox.GetBacklogAsync(cancellationToken).ConfigureAwait(false);
             var monitor = services.GetRequiredService<OutboxMonitor>();
-            return Results.Ok(new DashboardActivity(
+            return TypedResults.Json(new DashboardActivity(
                 backlog.PendingCount,
                 backlog.OldestPendingAge.TotalSeconds,
                 backlog.DeadLetterCount,
                 backlog.MeasuredAt,
                 monitor.StartedAt is not null,
                 PublishHistory.IntervalWidth.TotalSeconds,
-                monitor.History.Snapshot(time.GetUtcNow().UtcDateTime)));
+                monitor.History.Snapshot(time.GetUtcNow().UtcDateTime)), OutboxJsonContext.Default.DashboardActivity);
         });
         return group;
     }

@@ -1,4 +1,6 @@
 using EfNotify;
+using EfNotify.AspNetCore;
+using EfNotify.AspNetCore.Outbox;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 
@@ -21,11 +23,12 @@ public static class EfNotifyOutboxEndpointRouteBuilderExtensions
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(policy);
         var group = endpoints.MapGroup(pattern).RequireAuthorization(policy);
-        group.MapGet("/backlog", (IOutboxAdministration outbox, CancellationToken cancellationToken) => outbox.GetBacklogAsync(cancellationToken));
+        group.MapGet("/backlog", async (IOutboxAdministration outbox, CancellationToken cancellationToken) =>
+            TypedResults.Json(await outbox.GetBacklogAsync(cancellationToken).ConfigureAwait(false), OutboxJsonContext.Default.OutboxBacklog));
         group.MapGet("/dead-letters", async (int? take, long? afterId, IOutboxAdministration outbox, CancellationToken cancellationToken) =>
             take is < 1 or > 1000
                 ? Results.Problem("take must be between 1 and 1000.", statusCode: StatusCodes.Status400BadRequest)
-                : Results.Ok(await outbox.ListDeadLettersAsync(take ?? 50, afterId, cancellationToken).ConfigureAwait(false)));
+                : TypedResults.Json(await outbox.ListDeadLettersAsync(take ?? 50, afterId, cancellationToken).ConfigureAwait(false), OutboxJsonContext.Default.IReadOnlyListDeadLetter));
         group.MapPost("/dead-letters/replay", async (ReplayRequest request, IOutboxAdministration outbox, CancellationToken cancellationToken) =>
         {
             if (request.All == (request.Ids is { Count: > 0 }))
@@ -36,17 +39,8 @@ public static class EfNotifyOutboxEndpointRouteBuilderExtensions
             var replayed = request.All
                 ? await outbox.ReplayAllAsync(cancellationToken).ConfigureAwait(false)
                 : await outbox.ReplayAsync(request.Ids!, cancellationToken).ConfigureAwait(false);
-            return Results.Ok(new ReplayResult(replayed));
+            return TypedResults.Json(new ReplayResult(replayed), OutboxJsonContext.Default.ReplayResult);
         });
         return group;
     }
 }
-
-/// <summary>The body of <c>POST …/dead-letters/replay</c>.</summary>
-/// <param name="Ids">The dead-letter ids to replay.</param>
-/// <param name="All">Replay every dead letter instead.</param>
-public sealed record ReplayRequest(IReadOnlyList<long>? Ids, bool All = false);
-
-/// <summary>The answer of <c>POST …/dead-letters/replay</c>.</summary>
-/// <param name="Replayed">How many dead letters are pending again.</param>
-public sealed record ReplayResult(int Replayed);

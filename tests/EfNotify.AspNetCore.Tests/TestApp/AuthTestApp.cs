@@ -126,7 +126,7 @@ public sealed class AuthTestApp : WebApplicationFactory<AuthTestApp>
         app.UseAuthorization();
         app.UseEndpoints(endpoints =>
         {
-            endpoints.MapControllers();
+            endpoints.MapEfNotify();
             endpoints.MapEfNotifyOutbox("OutboxAdmin");
             endpoints.MapPost("/projects/{id:int}/rename", async (int id, AuthTestContext db) =>
             {

@@ -43,10 +43,10 @@ internal static class RawCeiling
             var next = w * 10;
             while (clock.Elapsed < duration)
             {
-                var batch = new PusherEvent[10];
+                var batch = new OutgoingEvent[10];
                 for (var i = 0; i < batch.Length; i++)
                 {
-                    batch[i] = new PusherEvent(channels[next++ % channels.Length], "changed", data);
+                    batch[i] = new OutgoingEvent(channels[next++ % channels.Length], "changed", data);
                 }
 
                 await client.TriggerBatchAsync(batch);

@@ -111,7 +111,7 @@ public sealed class SoketiServer : IAsyncLifetime, IAsyncDisposable
     }
 
     /// <summary>A client for this server, disposed with it.</summary>
-    public PusherClient CreateClient(Action<PusherOptions>? change = null)
+    internal PusherClient CreateClient(Action<PusherOptions>? change = null)
     {
         var http = new HttpClient();
         lock (_clients)

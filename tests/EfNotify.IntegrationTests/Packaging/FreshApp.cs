@@ -64,7 +64,7 @@ internal sealed class FreshApp : IDisposable
             }
 
             app.MapStaticAssets();
-            app.MapControllers();
+            app.MapEfNotify();
             app.MapPost("/orders", async (AppDb db) =>
             {
                 var order = new Order { Status = "new" };

@@ -53,7 +53,7 @@ public sealed class PusherClientTests : IAsyncLifetime
     [SoketiFact]
     public async Task A_batch_of_ten_arrives_in_order()
     {
-        var events = Enumerable.Range(0, 10).Select(i => new PusherEvent(_channel, "batched", $$"""{"n":{{i}}}""")).ToList();
+        var events = Enumerable.Range(0, 10).Select(i => new OutgoingEvent(_channel, "batched", $$"""{"n":{{i}}}""")).ToList();
 
         await _server.CreateClient().TriggerBatchAsync(events);
 
@@ -64,7 +64,7 @@ public sealed class PusherClientTests : IAsyncLifetime
     [SoketiFact]
     public async Task A_batch_of_eleven_is_refused_permanently_with_400()
     {
-        var events = Enumerable.Range(0, 11).Select(i => new PusherEvent(_channel, "too-many", $"{i}")).ToList();
+        var events = Enumerable.Range(0, 11).Select(i => new OutgoingEvent(_channel, "too-many", $"{i}")).ToList();
 
         var ex = await Assert.ThrowsAsync<PublishException>(() => _server.CreateClient().TriggerBatchAsync(events));
 
