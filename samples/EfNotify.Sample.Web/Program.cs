@@ -27,6 +27,7 @@ builder.Services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationSc
 });
 builder.Services.AddAuthorization(o => o.AddPolicy("Operator", p => p.RequireRole("Operator")));
 builder.Services.AddScoped<IAuthorizationHandler, RoomMemberHandler>();
+builder.Services.AddRazorPages(); // Pages/Board: the task board refreshed by htmx, with no script of its own
 
 // EfNotify: the outbox and its dispatcher, Pusher (EfNotify:Pusher in appsettings.json), and the browser endpoints.
 builder.Services.AddEfNotify<SampleContext>()                   // binds EfNotify (dispatcher options)
@@ -48,6 +49,7 @@ app.UseStaticFiles();
 app.UseAuthentication();
 app.UseAuthorization();
 app.MapControllers();
+app.MapRazorPages();
 app.MapEfNotifyDashboard("/efnotify", "Operator"); // alice operates the outbox
 
 app.MapPost("/login", async (HttpContext http, IConfiguration config) =>
