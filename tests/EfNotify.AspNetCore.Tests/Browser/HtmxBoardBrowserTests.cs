@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using EfNotify.AspNetCore;
 using EfNotify.IntegrationTests.Infrastructure;
 using EfNotify.Sample.Web.Data;
 using Microsoft.EntityFrameworkCore;
@@ -17,7 +18,8 @@ public sealed class HtmxBoardBrowserTests(SampleSite site) : IClassFixture<Sampl
     private const int BobsTask = 2; // "Review the auth endpoint", assigned to bob
     private const int CarolsTask = 3;
     private const int AlicesTask = 1;
-    private const int General = 1; // a room alice is in
+    private const int General = 1; // a room everyone is in
+    private const int ProjectX = 2; // alice and bob are members
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
 
     [BrowserFact]
@@ -122,6 +124,47 @@ public sealed class HtmxBoardBrowserTests(SampleSite site) : IClassFixture<Sampl
 
         // pusher-js backs off between reconnection attempts; on this machine it is back within about 20 s.
         await bob.Page.WaitForSelectorAsync($"#board tr[data-id='{AlicesTask}'][data-status='{next}']", new() { State = WaitForSelectorState.Attached });
+        await bob.Page.Context.CloseAsync();
+    }
+
+    [BrowserFact]
+    public async Task When_access_ends_the_element_is_told_revoked_its_other_channels_resync_and_one_added_later_is_refused()
+    {
+        var bob = await OpenBoardAsync("bob");
+        await bob.Page.EvaluateAsync(
+            """
+            () => {
+              window.got = [];
+              for (const [id, room] of [['project', 2], ['general', 1]]) {
+                const element = document.createElement('div');
+                element.id = id;
+                element.dataset.efnotify = `Room:${room}:newMessage`;
+                element.addEventListener('efnotify', e => window.got.push(id + ':' + (e.detail.revoked ? 'revoked' : e.detail.resync ? 'resync' : e.detail.action)));
+                document.body.append(element);
+              }
+            }
+            """);
+        await bob.Page.WaitForSelectorAsync("#project[data-efnotify-state='ready']", new() { State = WaitForSelectorState.Attached });
+        await bob.Page.WaitForSelectorAsync("#general[data-efnotify-state='ready']", new() { State = WaitForSelectorState.Attached });
+
+        // The documented pattern: delete the membership row, commit, then revoke.
+        await using (var scope = site.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<SampleContext>();
+            await db.RoomMembers.Where(m => m.RoomId == ProjectX && m.UserName == "bob").ExecuteDeleteAsync();
+            await scope.ServiceProvider.GetRequiredService<ISubscriptionRevocation>().RevokeAsync("bob");
+        }
+
+        await bob.Page.WaitForSelectorAsync("#project[data-efnotify-state='revoked']", new() { State = WaitForSelectorState.Attached });
+        await Eventually.UntilAsync(
+            async () => await GotAsync(bob.Page) is var got && got.Contains("project:revoked") && got.Contains("general:resync"),
+            Deadline,
+            "the room 2 element to be told revoked and the room 1 element to resync");
+        Assert.Equal("ready", await bob.Page.GetAttributeAsync("#general", "data-efnotify-state"));
+
+        // An element added afterwards asks /pusher/auth again, which now says no.
+        await bob.Page.EvaluateAsync("() => { const e = document.createElement('div'); e.id = 'later'; e.dataset.efnotify = 'Room:2:newMessage'; document.body.append(e); }");
+        await bob.Page.WaitForSelectorAsync("#later[data-efnotify-state='refused']", new() { State = WaitForSelectorState.Attached });
         await bob.Page.Context.CloseAsync();
     }
 
