@@ -71,19 +71,8 @@ public sealed class HtmxBoardBrowserTests(SampleSite site) : IClassFixture<Sampl
     {
         var alice = await OpenBoardAsync("alice");
         await alice.Page.EvaluateAsync(
-            """
-            () => {
-              window.got = [];
-              document.body.addEventListener('efnotify', e => ['one', 'two'].includes(e.target.id) && window.got.push('body<' + e.target.id));
-              for (const id of ['one', 'two']) {
-                const element = document.createElement('div');
-                element.id = id;
-                element.dataset.efnotify = 'Room:1:newMessage';
-                element.addEventListener('efnotify', e => window.got.push(id + ':' + (e.detail.resync ? 'resync' : e.detail.action)));
-                document.body.append(element);
-              }
-            }
-            """);
+            "() => document.body.addEventListener('efnotify', e => ['one', 'two'].includes(e.target.id) && window.got.push('body<' + e.target.id))");
+        await AddElementsAsync(alice.Page, ("one", "Room:1:newMessage"), ("two", "Room:1:newMessage"));
         await alice.Page.WaitForSelectorAsync("#one[data-efnotify-state='ready']", new() { State = WaitForSelectorState.Attached });
         await alice.Page.WaitForSelectorAsync("#two[data-efnotify-state='ready']", new() { State = WaitForSelectorState.Attached });
         Assert.Single(alice.Frames, f => f.Contains("pusher:subscribe", StringComparison.Ordinal) && f.Contains("private-Room.1", StringComparison.Ordinal));
@@ -131,19 +120,7 @@ public sealed class HtmxBoardBrowserTests(SampleSite site) : IClassFixture<Sampl
     public async Task When_access_ends_the_element_is_told_revoked_its_other_channels_resync_and_one_added_later_is_refused()
     {
         var bob = await OpenBoardAsync("bob");
-        await bob.Page.EvaluateAsync(
-            """
-            () => {
-              window.got = [];
-              for (const [id, room] of [['project', 2], ['general', 1]]) {
-                const element = document.createElement('div');
-                element.id = id;
-                element.dataset.efnotify = `Room:${room}:newMessage`;
-                element.addEventListener('efnotify', e => window.got.push(id + ':' + (e.detail.revoked ? 'revoked' : e.detail.resync ? 'resync' : e.detail.action)));
-                document.body.append(element);
-              }
-            }
-            """);
+        await AddElementsAsync(bob.Page, ("project", "Room:2:newMessage"), ("general", "Room:1:newMessage"));
         await bob.Page.WaitForSelectorAsync("#project[data-efnotify-state='ready']", new() { State = WaitForSelectorState.Attached });
         await bob.Page.WaitForSelectorAsync("#general[data-efnotify-state='ready']", new() { State = WaitForSelectorState.Attached });
 
@@ -163,7 +140,7 @@ public sealed class HtmxBoardBrowserTests(SampleSite site) : IClassFixture<Sampl
         Assert.Equal("ready", await bob.Page.GetAttributeAsync("#general", "data-efnotify-state"));
 
         // An element added afterwards asks /pusher/auth again, which now says no.
-        await bob.Page.EvaluateAsync("() => { const e = document.createElement('div'); e.id = 'later'; e.dataset.efnotify = 'Room:2:newMessage'; document.body.append(e); }");
+        await AddElementsAsync(bob.Page, ("later", "Room:2:newMessage"));
         await bob.Page.WaitForSelectorAsync("#later[data-efnotify-state='refused']", new() { State = WaitForSelectorState.Attached });
         await bob.Page.Context.CloseAsync();
     }
@@ -207,6 +184,22 @@ public sealed class HtmxBoardBrowserTests(SampleSite site) : IClassFixture<Sampl
         var current = await page.GetAttributeAsync($"#board tr[data-id='{task}']", "data-status");
         return current == "done" ? "todo" : "done";
     }
+
+    /// <summary>Appends a div per (id, data-efnotify) to the page's body; each logs its events in window.got as "id:revoked", "id:resync" or "id:action".</summary>
+    private static Task AddElementsAsync(IPage page, params (string Id, string Channels)[] elements) => page.EvaluateAsync(
+        """
+        elements => {
+          window.got ??= [];
+          for (const [id, channels] of elements) {
+            const element = document.createElement('div');
+            element.id = id;
+            element.dataset.efnotify = channels;
+            element.addEventListener('efnotify', e => window.got.push(id + ':' + (e.detail.revoked ? 'revoked' : e.detail.resync ? 'resync' : e.detail.action)));
+            document.body.append(element);
+          }
+        }
+        """,
+        elements.Select(e => new[] { e.Id, e.Channels }).ToArray());
 
     private static Task<string[]> GotAsync(IPage page) => page.EvaluateAsync<string[]>("() => window.got");
 
