@@ -37,10 +37,7 @@ public sealed class HtmxBoardBrowserTests(SampleSite site) : IClassFixture<Sampl
         await bob.Page.Locator($"#mine li[data-id='{BobsTask}'] .task-status", new() { HasText = next }).WaitForAsync();
         Assert.Equal(0, bobNavigations);
         Assert.Contains(bob.Fragments, f => f.Contains("handler=Mine", StringComparison.Ordinal));
-        Assert.Empty(alice.CspViolations);
-        Assert.Empty(bob.CspViolations);
-        await alice.Page.Context.CloseAsync();
-        await bob.Page.Context.CloseAsync();
+        await CloseWithoutCspViolationsAsync(alice, bob);
     }
 
     [BrowserFact]
@@ -60,10 +57,7 @@ public sealed class HtmxBoardBrowserTests(SampleSite site) : IClassFixture<Sampl
         await carol.Page.WaitForSelectorAsync($"#board tr[data-id='{AlicesTask}'][data-status='{sentinel}']", new() { State = WaitForSelectorState.Attached });
         await alice.Page.WaitForSelectorAsync($"#board tr[data-id='{AlicesTask}'][data-status='{sentinel}']", new() { State = WaitForSelectorState.Attached });
         Assert.Single(alice.Fragments, f => f.Contains("handler=Tasks", StringComparison.Ordinal)); // for carol's change only
-        Assert.Empty(alice.CspViolations);
-        Assert.Empty(carol.CspViolations);
-        await alice.Page.Context.CloseAsync();
-        await carol.Page.Context.CloseAsync();
+        await CloseWithoutCspViolationsAsync(alice, carol);
     }
 
     [BrowserFact]
@@ -177,6 +171,15 @@ public sealed class HtmxBoardBrowserTests(SampleSite site) : IClassFixture<Sampl
         await page.WaitForSelectorAsync("#board[data-efnotify-state='ready']", new() { State = WaitForSelectorState.Attached });
         await page.WaitForSelectorAsync(".mine[data-efnotify-state='ready']", new() { State = WaitForSelectorState.Attached });
         return board;
+    }
+
+    private static async Task CloseWithoutCspViolationsAsync(params BoardPage[] pages)
+    {
+        foreach (var board in pages)
+        {
+            Assert.Empty(board.CspViolations);
+            await board.Page.Context.CloseAsync();
+        }
     }
 
     private static async Task<string> OtherStatusAsync(IPage page, int task)
