@@ -49,8 +49,8 @@ app.UseStaticFiles();
 app.UseAuthentication();
 app.UseAuthorization();
 app.MapControllers();
-app.MapRazorPages();
 app.MapEfNotifyDashboard("/efnotify", "Operator"); // alice operates the outbox
+app.MapRazorPages();
 
 app.MapPost("/login", async (HttpContext http, IConfiguration config) =>
 {
