@@ -14,8 +14,9 @@ smoke=false
 command -v node >/dev/null || { echo "demo: Node.js is required (node not found)" >&2; exit 1; }
 command -v dotnet >/dev/null || { echo "demo: the .NET 10 SDK is required (dotnet not found)" >&2; exit 1; }
 
-if [[ ! -f "$root/node_modules/@soketi/soketi/bin/server.js" || ! -f "$root/node_modules/pusher-js/package.json" ]]; then
-  echo "demo: installing soketi and pusher-js (npm ci)..."
+if [[ ! -f "$root/node_modules/@soketi/soketi/bin/server.js" || ! -f "$root/node_modules/pusher-js/package.json" \
+      || ! -f "$root/node_modules/htmx.org/package.json" ]]; then
+  echo "demo: installing soketi, pusher-js and htmx (npm ci)..."
   (cd "$root" && npm ci --no-audit --no-fund)
 fi
 

@@ -27,6 +27,7 @@ builder.Services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationSc
 });
 builder.Services.AddAuthorization(o => o.AddPolicy("Operator", p => p.RequireRole("Operator")));
 builder.Services.AddScoped<IAuthorizationHandler, RoomMemberHandler>();
+builder.Services.AddRazorPages(); // Pages/Board: the task board refreshed by htmx, with no script of its own
 
 // EfNotify: the outbox and its dispatcher, Pusher (EfNotify:Pusher in appsettings.json), and the browser endpoints.
 builder.Services.AddEfNotify<SampleContext>()                   // binds EfNotify (dispatcher options)
@@ -49,6 +50,7 @@ app.UseAuthentication();
 app.UseAuthorization();
 app.MapEfNotify(); // GET /pusher/key, POST /pusher/auth and /pusher/user-auth
 app.MapEfNotifyDashboard("/efnotify", "Operator"); // alice operates the outbox
+app.MapRazorPages();
 
 app.MapPost("/login", async (HttpContext http, IConfiguration config) =>
 {

@@ -98,8 +98,26 @@ export interface Connection {
   listenList(entity: string, action: string, callback: ListenCallback): Subscription;
   /** Who else views the object (a presence channel authorized like the object's own). */
   viewers(entity: string, key: Key, onChange: (viewers: Viewer[]) => void): Subscription;
+  /** Makes htmx's requests to this origin carry X-Socket-ID (its htmx:configRequest event); returns a function that removes it. */
+  installHtmx(target?: EventTarget): () => void;
+  /**
+   * Makes the elements under root (default: the document) with data-efnotify="Entity:key:action" (an object) or
+   * "Entity:*:action" (the list channel) receive EfNotifyEvent ("efnotify", bubbling), now and as they are added later;
+   * elements naming the same channel share one listener. Sets data-efnotify-state to "ready", "refused", "revoked" or
+   * "invalid". Returns a function that stops watching and listening.
+   */
+  watchElements(root?: Node): () => void;
   /** Closes the connection. */
   disconnect(): void;
+}
+
+/** The DOM event an element with data-efnotify receives: detail is what a listen() callback receives. */
+export type EfNotifyEvent = CustomEvent<Notification | Resync | Revoked>;
+
+declare global {
+  interface HTMLElementEventMap {
+    efnotify: EfNotifyEvent;
+  }
 }
 
 /** Fetches the connection settings (GET /pusher/key) and connects with pusher-js. */

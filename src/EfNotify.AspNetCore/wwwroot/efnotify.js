@@ -6,6 +6,7 @@
 //   live.installAxios(axios);              // the same for an axios instance
 //   const room = live.listen('Room', 42, 'newMessage', e => e.resync ? reloadAll() : append(e));
 //   await room.ready;                      // subscribed (rejects when /pusher/auth refuses)
+//   live.watchElements();                  // <div data-efnotify="Room:42:newMessage"> gets "efnotify" DOM events
 //
 // A callback receives the notification ({ id, entity, key, action, change, at, by, ... , resync: false }), or
 // { entity, key, action, resync: true } once after every reconnect, and once when a message's sequence number shows that
@@ -14,6 +15,7 @@
 // channel was refused on the way back): nothing more arrives for that listener.
 
 import PlainPusher from './pusher.js';
+import { installHtmx as installHtmxOn, watchElements as watchElementsUnder } from './efnotify-elements.js';
 
 const SOCKET_HEADER = 'X-Socket-ID';
 const SEEN_LIMIT = 1000;
@@ -231,6 +233,19 @@ class Connection {
     const connection = this;
     const id = axios.interceptors.request.use(config => addSocketHeader(config, connection.socketId));
     return () => axios.interceptors.request.eject(id);
+  }
+
+  /** Makes htmx's requests to this origin carry X-Socket-ID (htmx:configRequest); returns a function that removes it. */
+  installHtmx(target = document) {
+    return installHtmxOn(this, target);
+  }
+
+  /**
+   * Makes the elements with data-efnotify="Entity:key:action" (or "Entity:*:action") under root receive "efnotify" DOM
+   * events, those added later too (see efnotify-elements.js); returns a function that stops.
+   */
+  watchElements(root = document) {
+    return watchElementsUnder(this, root);
   }
 
   /**

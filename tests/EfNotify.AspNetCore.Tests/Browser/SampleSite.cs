@@ -74,6 +74,15 @@ public class SampleSite : IAsyncLifetime
     /// <summary>A new browser context (its own cookies) signed in as <paramref name="user"/>, with the page open on the room.</summary>
     public async Task<IPage> SignInAsync(string user, int room)
     {
+        var page = await SignInAsync(user);
+        await page.GotoAsync($"/?room={room}");
+        await page.WaitForSelectorAsync("body[data-ready='true']", new() { State = WaitForSelectorState.Attached });
+        return page;
+    }
+
+    /// <summary>A new browser context (its own cookies) signed in as <paramref name="user"/>, on the page the sign-in leads to.</summary>
+    public async Task<IPage> SignInAsync(string user)
+    {
         var context = await Browser.NewContextAsync(new() { BaseURL = BaseAddress.ToString() });
         context.SetDefaultTimeout(60_000); // a deadline, not a delay: generous for a loaded 2-core CI machine
         var page = await context.NewPageAsync();
@@ -82,8 +91,6 @@ public class SampleSite : IAsyncLifetime
         await page.FillAsync("#password", "demo");
         await page.ClickAsync("#sign-in");
         await page.WaitForURLAsync(url => !url.Contains("login", StringComparison.Ordinal));
-        await page.GotoAsync($"/?room={room}");
-        await page.WaitForSelectorAsync("body[data-ready='true']", new() { State = WaitForSelectorState.Attached });
         return page;
     }
 
