@@ -307,13 +307,24 @@ internal static class E2eCommand
     }
 
     /// <summary>Writers that commit the sequence numbers they are given, recording when each SaveChanges returned.</summary>
-    internal static Task Writers(LoadHost host, int count, ChannelReader<long> reader, long[]? committed)
+    /// <param name="stop">Ends the writers after their current commit, leaving the rest queued.</param>
+    internal static Task Writers(LoadHost host, int count, ChannelReader<long> reader, long[]? committed, CancellationToken stop = default)
         => Task.WhenAll(Enumerable.Range(0, count).Select(_ => Task.Run(async () =>
         {
             await using var scope = host.Services.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<LoadContext>();
-            await foreach (var seq in reader.ReadAllAsync())
+            while (!stop.IsCancellationRequested)
             {
+                if (!reader.TryRead(out var seq))
+                {
+                    if (!await WaitToReadAsync(reader, stop))
+                    {
+                        break;
+                    }
+
+                    continue;
+                }
+
                 await ModifyAsync(db, seq, 1);
                 if (committed is not null)
                 {
@@ -321,6 +332,18 @@ internal static class E2eCommand
                 }
             }
         })));
+
+    private static async Task<bool> WaitToReadAsync(ChannelReader<long> reader, CancellationToken stop)
+    {
+        try
+        {
+            return await reader.WaitToReadAsync(stop);
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
 
     private static async Task<long> CommitForAsync(LoadHost host, SeqSource seqs, int writers, int objectsPerCommit, TimeSpan duration)
     {
