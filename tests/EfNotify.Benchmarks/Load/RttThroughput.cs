@@ -56,10 +56,10 @@ internal static class RttThroughput
         };
         await host.StartAsync();
 
-        // Warm-up, not recorded (sequence numbers past the phase's): a few seconds at a fifth of the rate, and its arrival.
+        // Warm-up, not recorded (sequence numbers past the phase's): one second at a tenth of the rate, and its arrival.
         var warmup = Stopwatch.StartNew();
         var before = subscriber.Received;
-        var warmupCommits = await OfferAsync(host, rate / 5, total + 1, total + rate, new long[received.Length]);
+        var warmupCommits = await OfferAsync(host, Math.Max(1, rate / 10), total + 1, total + Math.Max(1, rate / 10), new long[received.Length]);
         await subscriber.WaitForAsync(before + warmupCommits, TimeSpan.FromSeconds(3));
         Console.WriteLine(F($"e2e behind {rtt} ms: warm-up {subscriber.Received - before} of {warmupCommits} events in {warmup.Elapsed.TotalSeconds:0.0} s; offering {rate} commits/s for {seconds} s"));
 
