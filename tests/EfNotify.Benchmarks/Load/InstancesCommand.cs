@@ -51,14 +51,7 @@ internal static class InstancesCommand
         var total = rate * seconds;
         var failoverFirst = total + instances + 1;
         var received = new long[failoverFirst + rate * 120];
-        subscriber.OnEvent = (data, at) =>
-        {
-            var seq = E2eCommand.SeqOf(data);
-            if (seq > 0 && seq < received.Length && received[seq] == 0)
-            {
-                received[seq] = at;
-            }
-        };
+        subscriber.RecordFirstArrivals(received);
 
         // Each instance warms up until a common start, a few seconds ahead (one clock: Stopwatch is monotonic machine-wide).
         var start = Stopwatch.GetTimestamp() + Stopwatch.Frequency * (10 + 2 * instances);

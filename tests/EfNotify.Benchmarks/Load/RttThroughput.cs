@@ -24,20 +24,24 @@ internal static class RttThroughput
     public static async Task<Dictionary<string, string>> RunAsync(double[] rtts, bool quick, int rate, int seconds)
     {
         var results = new Dictionary<string, string>();
+        var points = new List<RttChart.Point>();
         await using var soketi = await SoketiProcess.StartAsync();
         foreach (var rtt in rtts)
         {
             var tag = "rtt" + rtt.ToString("0.###", CultureInfo.InvariantCulture).Replace(".", "", StringComparison.Ordinal);
-            foreach (var (key, value) in await AtRoundTripAsync(soketi, rtt, quick, rate, seconds))
+            var (figures, point) = await AtRoundTripAsync(soketi, rtt, quick, rate, seconds);
+            points.Add(point);
+            foreach (var (key, value) in figures)
             {
                 results[$"{tag}_{key}"] = value;
             }
         }
 
+        Console.WriteLine($"e2e: wrote {RttChart.Write(points, rate)}");
         return results;
     }
 
-    private static async Task<Dictionary<string, string>> AtRoundTripAsync(SoketiProcess soketi, double rtt, bool quick, int rate, int seconds)
+    private static async Task<(Dictionary<string, string> Figures, RttChart.Point Point)> AtRoundTripAsync(SoketiProcess soketi, double rtt, bool quick, int rate, int seconds)
     {
         var lifetime = TimeSpan.FromSeconds(seconds + 120);
         await using var http = LatencyProxy.Start(soketi.Options.Port!.Value, LatencyProxyOptions.ForRoundTrip(rtt) with { Lifetime = lifetime, MaxConnections = 128 });
@@ -46,14 +50,7 @@ internal static class RttThroughput
         await using var subscriber = await LoadSubscriber.ConnectAsync(Through(soketi.Options, socket.Port), LoadHost.Channels);
         var total = rate * seconds;
         var received = new long[total + 1 + rate * 5];
-        subscriber.OnEvent = (data, at) =>
-        {
-            var seq = E2eCommand.SeqOf(data);
-            if (seq > 0 && seq < received.Length && received[seq] == 0)
-            {
-                received[seq] = at;
-            }
-        };
+        subscriber.RecordFirstArrivals(received);
         await host.StartAsync();
 
         // Warm-up, not recorded (sequence numbers past the phase's): one second at a tenth of the rate, and its arrival.
@@ -87,6 +84,9 @@ internal static class RttThroughput
         var p99 = Measure.Percentile(latencies, 99);
         var dispatcherTurns = http.Turns;
 
+        // The dispatcher stops first: what it still had to deliver would otherwise arrive during the raw phases and count there.
+        await host.StopAsync();
+        await subscriber.WaitForAsync(long.MaxValue, TimeSpan.FromMilliseconds(500 + 2 * rtt));
         subscriber.OnEvent = null;
         var raw = new List<(int Requests, double EventsPerSecond)>();
         foreach (var inFlight in RawInFlight)
@@ -94,6 +94,7 @@ internal static class RttThroughput
             raw.Add((inFlight, (await RawCeiling.MeasureAsync(host.CreatePusherClient(), subscriber, inFlight, TimeSpan.FromSeconds(quick ? 3 : 8), soketi.ProcessId)).EventsPerSecond));
         }
 
+        var rawLatency = await RawLatencyAsync(host.CreatePusherClient(), subscriber, received, firstSeq: total + rate + 1, count: 20);
         var rawSame = raw.First(r => r.Requests == DispatcherRequestsInFlight).EventsPerSecond;
         var rawBest = raw.Max(r => r.EventsPerSecond);
         var offered = total / Measure.Milliseconds(start, windowEnd) * 1000;
@@ -107,12 +108,13 @@ internal static class RttThroughput
             ("EfNotify sustained events/s (first commit → last event)", F($"{sustained:0} ({DispatcherRequestsInFlight} request in flight; {dispatcherTurns} requests during the phase and warm-up)")),
             ("commit → receive (not received: counted at the end, a lower bound)", F($"p50 {p50:0.0} ms, p99 {p99:0.0} ms")),
             ("raw client, batches of 10", string.Join(", ", raw.Select(r => F($"{r.Requests} in flight {r.EventsPerSecond:0} events/s")))),
+            ("raw client, one event at a time: trigger → receive", F($"p50 {rawLatency.P50:0.0} ms, p99 {rawLatency.P99:0.0} ms (20 events)")),
             ("EfNotify ÷ raw at the same requests in flight", F($"{sustained / rawSame:0.00}")),
             ("EfNotify ÷ min(offered, best raw)", F($"{sustained / Math.Min(offered, rawBest):0.00}")),
             ("load average (1, 5, 15 min) at the end", Measure.LoadAverage()),
         });
 
-        return new Dictionary<string, string>
+        return (new Dictionary<string, string>
         {
             ["throughput_ratio"] = Args.Format(sustained / rawSame),
             ["sustained_events_per_s"] = Args.Format(sustained, "0"),
@@ -122,7 +124,29 @@ internal static class RttThroughput
             ["raw_events_per_s"] = Args.Format(rawSame, "0"),
             ["raw_best_events_per_s"] = Args.Format(rawBest, "0"),
             ["throughput_ratio_best"] = Args.Format(sustained / Math.Min(offered, rawBest)),
-        };
+            ["raw_p50_ms"] = Args.Format(rawLatency.P50),
+            ["raw_p99_ms"] = Args.Format(rawLatency.P99),
+        }, new RttChart.Point(rtt, p50, p99, rawLatency.P50, rawLatency.P99));
+    }
+
+    /// <summary>One event at a time through the raw client: trigger sent → received at the subscriber.</summary>
+    private static async Task<(double P50, double P99)> RawLatencyAsync(PusherClient client, LoadSubscriber subscriber, long[] received, long firstSeq, int count)
+    {
+        var sent = new long[count];
+        subscriber.RecordFirstArrivals(received);
+        var before = subscriber.Received;
+        for (var i = 0; i < count; i++)
+        {
+            var seq = firstSeq + i;
+            sent[i] = Stopwatch.GetTimestamp();
+            await client.TriggerAsync([LoadHost.Channel((int)(seq % LoadHost.Objects) + 1)], "changed", F($"{{\"values\":{{\"Seq\":{seq}}}}}"));
+        }
+
+        await subscriber.WaitForAsync(before + count, TimeSpan.FromSeconds(5));
+        subscriber.OnEvent = null;
+        var latencies = Enumerable.Range(0, count).Where(i => received[firstSeq + i] != 0)
+            .Select(i => Measure.Milliseconds(sent[i], received[firstSeq + i])).Order().ToArray();
+        return (Measure.Percentile(latencies, 50), Measure.Percentile(latencies, 99));
     }
 
     /// <summary>The same app and key, reached through a proxy's port.</summary>
