@@ -50,6 +50,9 @@ internal static class AllCommand
 
         var rtt = RttThroughput.RunAsync([25, 100], quick, rate: 1000, seconds: quick ? 5 : 15).GetAwaiter().GetResult();
         Args.Print(rtt);
+        var wake = new Dictionary<string, string>();
+        WakeCommand.SqliteAsync(wake).GetAwaiter().GetResult(); // the wake file watcher alone, beside a standby's whole process
+        Args.Print(wake);
 
         Console.WriteLine($"all: {clock.Elapsed.TotalMinutes:0.0} minutes");
         var headline = new OrderedDictionary<string, string>
@@ -66,6 +69,7 @@ internal static class AllCommand
             ["instances_p99_ms"] = instances["instances_p99_ms"],
             ["failover_ms"] = instances["failover_ms"],
             ["standby_idle_cpu_percent"] = instances["standby_idle_cpu_percent"],
+            ["wake_sqlite_wake_file_idle_cpu_percent"] = wake["wake_sqlite_wake_file_idle_cpu_percent"],
             ["naive_throughput_ratio"] = e2e["naive_throughput_ratio"],
             ["drain_ratio_best"] = backlog["drain_ratio_best"],
             ["rtt25_throughput_ratio"] = rtt["rtt25_throughput_ratio"],
