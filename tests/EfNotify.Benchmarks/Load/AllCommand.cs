@@ -4,8 +4,9 @@ using EfNotify.Benchmarks.Overhead;
 namespace EfNotify.Benchmarks.Load;
 
 /// <summary>
-/// <c>all [--quick] [--postgres "&lt;connection string&gt;"]</c>: overhead, the peer comparison, e2e, backlog and auth one
-/// after the other, then the headline figures together. The overhead on PostgreSQL is included when a server is given
+/// <c>all [--quick] [--postgres "&lt;connection string&gt;"]</c>: overhead, the peer comparison, e2e, backlog, auth,
+/// e2e --instances 3, the overhead behind 0.5 ms to PostgreSQL and e2e behind 25 and 100 ms to soketi one after the
+/// other, then the headline figures together. The overhead on PostgreSQL is included when a server is given
 /// (the option or EFNOTIFY_TEST_POSTGRES). The peer comparison is a project of its own (its Wolverine packages stay out of
 /// this one), run as a child process.
 /// </summary>
@@ -37,12 +38,21 @@ internal static class AllCommand
         var auth = AuthCommand.RunAsync(quick).GetAwaiter().GetResult();
         var instances = InstancesCommand.RunAsync(3, rate: 1000, seconds: quick ? 10 : 30).GetAwaiter().GetResult();
         Dictionary<string, string>? instancesOnPostgres = null;
+        OrderedDictionary<string, string>? rttOverhead = null;
         if (postgres is not null)
         {
             LoadHost.UsePostgres = true;
             instancesOnPostgres = InstancesCommand.RunAsync(3, rate: 1000, seconds: quick ? 10 : 30).GetAwaiter().GetResult();
             LoadHost.UsePostgres = false;
+            rttOverhead = OverheadCommand.Measure(overheadSettings with { Postgres = postgres, DbRttMs = 0.5, Ns = [1, 10, 100], NsGiven = true });
+            Args.Print(rttOverhead);
         }
+
+        var rtt = RttThroughput.RunAsync([25, 100], quick, rate: 1000, seconds: quick ? 5 : 15).GetAwaiter().GetResult();
+        Args.Print(rtt);
+        var wake = new Dictionary<string, string>();
+        WakeCommand.SqliteAsync(wake).GetAwaiter().GetResult(); // the wake file watcher alone, beside a standby's whole process
+        Args.Print(wake);
 
         Console.WriteLine($"all: {clock.Elapsed.TotalMinutes:0.0} minutes");
         var headline = new OrderedDictionary<string, string>
@@ -58,7 +68,19 @@ internal static class AllCommand
             ["instances_p50_ms"] = instances["instances_p50_ms"],
             ["instances_p99_ms"] = instances["instances_p99_ms"],
             ["failover_ms"] = instances["failover_ms"],
+            ["standby_idle_cpu_percent"] = instances["standby_idle_cpu_percent"],
+            ["wake_sqlite_wake_file_idle_cpu_percent"] = wake["wake_sqlite_wake_file_idle_cpu_percent"],
+            ["naive_throughput_ratio"] = e2e["naive_throughput_ratio"],
+            ["drain_ratio_best"] = backlog["drain_ratio_best"],
+            ["rtt25_throughput_ratio"] = rtt["rtt25_throughput_ratio"],
+            ["rtt25_p99_ms"] = rtt["rtt25_p99_ms"],
+            ["rtt100_throughput_ratio"] = rtt["rtt100_throughput_ratio"],
         };
+        foreach (var key in (string[])["overhead_pg_rtt05_n1", "overhead_pg_rtt05_n100", "roundtrips_plain_n100", "roundtrips_efnotify_n100"])
+        {
+            headline[key] = rttOverhead?.GetValueOrDefault(key, "not-measured") ?? "not-measured";
+        }
+
         foreach (var (name, value) in instancesOnPostgres ?? [])
         {
             if (name != "instances_lost")

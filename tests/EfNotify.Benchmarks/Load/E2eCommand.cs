@@ -33,6 +33,11 @@ internal static class E2eCommand
             return InstancesCommand.Run(args);
         }
 
+        if (Array.IndexOf(args, "--pusher-rtt-ms") is var rttIndex and >= 0)
+        {
+            return RunBehindRoundTrips(args, rttIndex);
+        }
+
         var usage = $"e2e [--quick] [--rate N] [--seconds N] [--requests N] [--busy-timeout-ms N|0] [--objects-per-commit K (1-{LoadHost.Objects}, default {DefaultObjectsPerCommit})] [--postgres CONN]";
         if (!Args.TakePostgres(ref args, usage) || !Args.TryParse(args, usage, out var quick, out var options, "--rate", "--seconds", "--requests", "--busy-timeout-ms", "--objects-per-commit"))
         {
@@ -53,6 +58,25 @@ internal static class E2eCommand
         var seconds = options.GetValueOrDefault("--seconds", quick ? 10 : 30);
         var requests = options.TryGetValue("--requests", out var r) ? r : (int?)null;
         var results = RunAsync(quick, rate, seconds, requests, objectsPerCommit).GetAwaiter().GetResult();
+        Args.Print(results);
+        return 0;
+    }
+
+    /// <summary><c>e2e --pusher-rtt-ms R[,R...] [--quick] [--rate N] [--seconds N] [--postgres CONN]</c>: see <see cref="RttThroughput"/>.</summary>
+    private static int RunBehindRoundTrips(string[] args, int index)
+    {
+        const string usage = "e2e --pusher-rtt-ms R[,R...] [--quick] [--rate N] [--seconds N] [--postgres CONN]";
+        var rtts = index + 1 < args.Length
+            ? args[index + 1].Split(',').Select(t => double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v >= 0 ? v : double.NaN).ToArray()
+            : [];
+        args = [.. args[..index], .. args[Math.Min(args.Length, index + 2)..]];
+        if (rtts.Length == 0 || rtts.Any(double.IsNaN) || !Args.TakePostgres(ref args, usage) || !Args.TryParse(args, usage, out var quick, out var options, "--rate", "--seconds"))
+        {
+            Console.Error.WriteLine($"usage: {usage}");
+            return 2;
+        }
+
+        var results = RttThroughput.RunAsync(rtts, quick, options.GetValueOrDefault("--rate", 1000), options.GetValueOrDefault("--seconds", quick ? 5 : 15)).GetAwaiter().GetResult();
         Args.Print(results);
         return 0;
     }
@@ -162,6 +186,20 @@ internal static class E2eCommand
             Console.Error.WriteLine($"e2e: the throughput phase used all {ThroughputCapacity} sequence numbers and stopped early");
         }
 
+        // Phase 2b (issue 13): what most applications write instead, the same writers and changes with a plain SaveChanges
+        // and a trigger of their own after each commit (no outbox), counted the same way.
+        var naiveFirst = seqs.Next;
+        var naiveSeqs = new SeqSource(naiveFirst, received.Length);
+        var naiveBefore = subscriber.Received;
+        var naiveStart = Stopwatch.GetTimestamp();
+        var naiveCommits = await NaiveWriters.CommitForAsync(host, naiveSeqs.TryTake, ThroughputWriters, objectsPerCommit, TimeSpan.FromSeconds(throughputSeconds));
+        var naiveSeconds = Stopwatch.GetElapsedTime(naiveStart).TotalSeconds;
+        var naiveExpected = naiveCommits * objectsPerCommit;
+        await subscriber.WaitForAsync(naiveBefore + naiveExpected, TimeSpan.FromSeconds(10));
+        var naivePhase = received.AsSpan((int)naiveFirst, (int)naiveExpected);
+        var naiveReceived = naivePhase.Length - naivePhase.Count(0L);
+        var naiveSustained = naiveReceived / Measure.Milliseconds(naiveStart, naiveReceived == 0 ? naiveStart : Max(naivePhase)) * 1000;
+
         // Phase 3: the transport alone, same client class and configuration, same requests in flight.
         subscriber.OnEvent = null;
         var (raw, rawCostPerEvent) = await RawCeiling.MeasureAsync(
@@ -184,6 +222,9 @@ internal static class E2eCommand
             ("throughput: events received of expected", $"{throughputReceived} of {expected}{(throughputComplete ? "" : " (incomplete)")}, {throughputDuplicates} duplicates"),
             ("throughput: events/s received (first commit → last event)", $"{sustained:0}"),
             ("throughput: cost per event (commits and delivery)", throughputCostPerEvent),
+            ("naive: plain SaveChanges, then a trigger per commit (no outbox)", $"{naiveCommits} commits by {ThroughputWriters} writers in {naiveSeconds:0.0} s, "
+                                    + $"{naiveReceived} of {naiveExpected} events received, {naiveSustained:0} events/s (first commit → last event)"),
+            ("EfNotify ÷ naive", $"{sustained / naiveSustained:0.00}"),
             ($"raw ceiling, batches of 10, {requests} in flight", $"{raw:0} events/s"),
             ("raw: cost per event", rawCostPerEvent),
             ("raw, batches of 10, 16 in flight", double.IsNaN(raw16) ? "not measured in quick mode" : $"{raw16:0} events/s"),
@@ -205,6 +246,8 @@ internal static class E2eCommand
             ["e2e_throughput_events_expected"] = expected.ToString(CultureInfo.InvariantCulture),
             ["raw_events_per_s"] = Args.Format(raw, "0"),
             ["throughput_ratio"] = Args.Format(sustained / raw),
+            ["naive_sustained_events_per_s"] = Args.Format(naiveSustained, "0"),
+            ["naive_throughput_ratio"] = Args.Format(sustained / naiveSustained),
         };
     }
 
@@ -264,13 +307,24 @@ internal static class E2eCommand
     }
 
     /// <summary>Writers that commit the sequence numbers they are given, recording when each SaveChanges returned.</summary>
-    internal static Task Writers(LoadHost host, int count, ChannelReader<long> reader, long[]? committed)
+    /// <param name="stop">Ends the writers after their current commit, leaving the rest queued.</param>
+    internal static Task Writers(LoadHost host, int count, ChannelReader<long> reader, long[]? committed, CancellationToken stop = default)
         => Task.WhenAll(Enumerable.Range(0, count).Select(_ => Task.Run(async () =>
         {
             await using var scope = host.Services.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<LoadContext>();
-            await foreach (var seq in reader.ReadAllAsync())
+            while (!stop.IsCancellationRequested)
             {
+                if (!reader.TryRead(out var seq))
+                {
+                    if (!await WaitToReadAsync(reader, stop))
+                    {
+                        break;
+                    }
+
+                    continue;
+                }
+
                 await ModifyAsync(db, seq, 1);
                 if (committed is not null)
                 {
@@ -278,6 +332,18 @@ internal static class E2eCommand
                 }
             }
         })));
+
+    private static async Task<bool> WaitToReadAsync(ChannelReader<long> reader, CancellationToken stop)
+    {
+        try
+        {
+            return await reader.WaitToReadAsync(stop);
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
 
     private static async Task<long> CommitForAsync(LoadHost host, SeqSource seqs, int writers, int objectsPerCommit, TimeSpan duration)
     {
@@ -332,6 +398,9 @@ internal static class E2eCommand
 
         public bool Exhausted { get; private set; }
 
+        /// <summary>The first number not handed out yet (past the end once exhausted).</summary>
+        public long Next => Math.Min(Interlocked.Read(ref _next), end);
+
         public bool TryTake(int count, out long firstOfRun)
         {
             firstOfRun = Interlocked.Add(ref _next, count) - count;
@@ -342,84 +411,6 @@ internal static class E2eCommand
 
             Exhausted = true;
             return false;
-        }
-    }
-}
-
-/// <summary>Argument parsing and the output format shared by the load commands.</summary>
-internal static class Args
-{
-    /// <summary>
-    /// Takes <c>--postgres "&lt;connection string&gt;"</c> out of <paramref name="args"/>: the load tools then run on a
-    /// throwaway database of that server (<see cref="LoadHost.UsePostgres"/>). False when the option has no value.
-    /// </summary>
-    public static bool TakePostgres(ref string[] args, string usage)
-    {
-        var index = Array.IndexOf(args, "--postgres");
-        if (index < 0)
-        {
-            return true;
-        }
-
-        if (index + 1 >= args.Length || args[index + 1].Length == 0)
-        {
-            Console.Error.WriteLine($"usage: {usage}");
-            return false;
-        }
-
-        Environment.SetEnvironmentVariable(Overhead.BenchStorage.PostgresVariable, args[index + 1]);
-        LoadHost.UsePostgres = true;
-        args = [.. args[..index], .. args[(index + 2)..]];
-        return true;
-    }
-
-    public static bool TryParse(string[] args, string usage, out bool quick, out Dictionary<string, int> values, params string[] valueNames)
-    {
-        quick = false;
-        values = [];
-        for (var i = 0; i < args.Length; i++)
-        {
-            if (args[i] == "--quick")
-            {
-                quick = true;
-            }
-            else if (valueNames.Contains(args[i]) && i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out var value) && value >= 0)
-            {
-                values[args[i]] = value;
-                i++;
-            }
-            else
-            {
-                Console.Error.WriteLine($"usage: {usage}");
-                return false;
-            }
-        }
-
-        return true;
-    }
-
-    public static string Format(double value, string format = "0.00")
-        => double.IsFinite(value) ? value.ToString(format, CultureInfo.InvariantCulture) : "NaN";
-
-    public static void PrintTable(string title, IReadOnlyList<(string Name, string Value)> rows)
-    {
-        var width = rows.Max(r => r.Name.Length);
-        Console.WriteLine();
-        Console.WriteLine($"| {title.PadRight(width)} | |");
-        Console.WriteLine($"|{new string('-', width + 2)}|---|");
-        foreach (var (name, value) in rows)
-        {
-            Console.WriteLine($"| {name.PadRight(width)} | {value} |");
-        }
-
-        Console.WriteLine();
-    }
-
-    public static void Print(IEnumerable<KeyValuePair<string, string>> results)
-    {
-        foreach (var (key, value) in results)
-        {
-            Console.WriteLine($"{key}={value}");
         }
     }
 }

@@ -51,14 +51,7 @@ internal static class InstancesCommand
         var total = rate * seconds;
         var failoverFirst = total + instances + 1;
         var received = new long[failoverFirst + rate * 120];
-        subscriber.OnEvent = (data, at) =>
-        {
-            var seq = E2eCommand.SeqOf(data);
-            if (seq > 0 && seq < received.Length && received[seq] == 0)
-            {
-                received[seq] = at;
-            }
-        };
+        subscriber.RecordFirstArrivals(received);
 
         // Each instance warms up until a common start, a few seconds ahead (one clock: Stopwatch is monotonic machine-wide).
         var start = Stopwatch.GetTimestamp() + Stopwatch.Frequency * (10 + 2 * instances);
@@ -67,8 +60,14 @@ internal static class InstancesCommand
             .Select(i => new LoadInstance(i, soketi, owner.DatabaseArgument, instances, rate, seconds, start, failoverFirst)).ToList();
         try
         {
-            await Task.WhenAll(children.Select(c => c.MeasuredAsync(TimeSpan.FromSeconds(240 + seconds + 2 * instances))));
+            // Bounded: each instance stops offering at its own deadline (MeasuredDeadline) whether or not it kept up.
+            await Task.WhenAll(children.Select(c => c.MeasuredAsync(TimeSpan.FromSeconds(10 + 2 * instances + MeasuredDeadlineSeconds(seconds) + 30))));
             await subscriber.WaitForAsync(subscriber.Received + 1, TimeSpan.FromSeconds(3));
+
+            // Then every instance idles (no commits) for IdleSeconds and reports its own CPU: a standby's cost (issue 12: ≤ 1 % of a core).
+            await Task.WhenAll(children.Select(c => c.IdleAsync(TimeSpan.FromSeconds(IdleSeconds + 30))));
+            var standbyIdle = children.Where(c => !c.Leads).Select(c => c.IdleCpuPercent).DefaultIfEmpty(double.NaN).Max();
+            var leaderIdle = children.Where(c => c.Leads).Select(c => c.IdleCpuPercent).DefaultIfEmpty(double.NaN).Max();
             var latencies = children.SelectMany(c => c.Commits)
                 .Select(c => received[c.Seq] == 0 ? double.NaN : Measure.Milliseconds(c.At, received[c.Seq])).ToList();
             var lost = latencies.Count(double.IsNaN);
@@ -99,6 +98,8 @@ internal static class InstancesCommand
                 ("received", $"{sorted.Length} of {latencies.Count}{(lost > 0 ? $" ({lost} not received)" : "")}"),
                 ("commit → receive, every instance", $"p50 {Measure.Percentile(sorted, 50):0.00} ms, p95 {Measure.Percentile(sorted, 95):0.00} ms, p99 {Measure.Percentile(sorted, 99):0.00} ms, max {sorted.LastOrDefault():0.0} ms"),
                 ("failover (leader killed → a later commit received)", $"{failover:0} ms"),
+                ("offered but not committed by an instance's deadline", $"{children.Sum(c => c.Skipped)}"),
+                ($"CPU while idle for {IdleSeconds} s (no commits), % of one core", $"standby at most {standbyIdle:0.00} % ({string.Join(", ", children.Select(c => $"instance {c.Index} {c.IdleCpuPercent:0.00} %"))}); leader {leaderIdle:0.00} %"),
                 ("load average (1, 5, 15 min) at the end", Measure.LoadAverage()),
             };
             Args.PrintTable("e2e --instances", table);
@@ -108,6 +109,8 @@ internal static class InstancesCommand
                 ["instances_p99_ms"] = Args.Format(Measure.Percentile(sorted, 99)),
                 ["instances_lost"] = lost.ToString(CultureInfo.InvariantCulture),
                 ["failover_ms"] = Args.Format(failover, "0"),
+                ["standby_idle_cpu_percent"] = Args.Format(standbyIdle),
+                ["leader_idle_cpu_percent"] = Args.Format(leaderIdle),
             };
         }
         finally
@@ -164,20 +167,41 @@ internal static class InstancesCommand
         var committed = new long[settings["--failover-first"] + (long)(rate * 200) * n];
         // Warm-up to the common start, then the measured schedule, then more commits until the parent closes stdin.
         await ScheduleAsync(host, rate, k => settings["--failover-first"] + (long)(rate * 110) * n + i0 + n * k, committed, until: settings["--start"], count: long.MaxValue, report: null);
-        await ScheduleAsync(host, rate, k => 1 + i0 + n * k, committed, until: long.MaxValue, count: measured, report: null);
+        var deadline = settings["--start"] + Stopwatch.Frequency * MeasuredDeadlineSeconds(seconds);
+        _ = await ScheduleAsync(host, rate, k => 1 + i0 + n * k, committed, until: deadline, count: measured, report: null);
         Print(string.Join('\n', Enumerable.Range(0, measured).Select(k => 1 + i0 + n * k).Where(s => committed[s] != 0).Select(s => $"c {s} {committed[s]}")));
-        Print("measured");
+        Print($"measured {measured - Enumerable.Range(0, measured).Count(k => committed[1 + i0 + n * k] != 0)}");
+
+        // Idle: no commits here; what this process costs while it only watches (a standby) or only dispatches what is left.
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        var cpu = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
+        var idle = Stopwatch.StartNew();
+        await Task.Delay(TimeSpan.FromSeconds(IdleSeconds));
+        var percent = (System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - cpu) / idle.Elapsed * 100;
+        Print(string.Create(CultureInfo.InvariantCulture, $"idle {percent:0.000}"));
+
         var stop = Task.Run(() => Console.In.ReadToEnd());
         await ScheduleAsync(host, rate, k => settings["--failover-first"] + i0 + n * k, committed, until: long.MaxValue, count: (long)(rate * 100), report: (s, at) => Print($"f {s} {at}"), stop);
         return 0;
     }
 
-    /// <summary>Commits on an open-loop schedule at <paramref name="rate"/> per second (two writers), the k-th with sequence seq(k).</summary>
-    private static async Task ScheduleAsync(
+    /// <summary>Seconds after the common start when an instance stops offering its measured commits, kept up or not.</summary>
+    private static int MeasuredDeadlineSeconds(int seconds) => (2 * seconds) + 10;
+
+    /// <summary>Seconds each instance idles after the measured phase, measuring its own CPU.</summary>
+    private const int IdleSeconds = 3;
+
+    /// <summary>
+    /// Commits on an open-loop schedule at <paramref name="rate"/> per second (two writers), the k-th with sequence seq(k),
+    /// until <paramref name="count"/> are offered or <paramref name="until"/>; at <paramref name="until"/> the commits still
+    /// queued are dropped, so a machine that cannot keep up ends the phase on time. Returns how many were dropped.
+    /// </summary>
+    private static async Task<long> ScheduleAsync(
         LoadHost host, double rate, Func<long, long> seq, long[] committed, long until, long count, Action<long, long>? report, Task? stop = null)
     {
         var queue = Channel.CreateUnbounded<long>();
-        var writers = E2eCommand.Writers(host, 2, queue.Reader, committed);
+        using var late = new CancellationTokenSource();
+        var writers = E2eCommand.Writers(host, 2, queue.Reader, committed, late.Token);
         var start = Stopwatch.GetTimestamp();
         var period = Stopwatch.Frequency / rate;
         var reported = 0L;
@@ -198,7 +222,22 @@ internal static class InstancesCommand
         }
 
         queue.Writer.Complete();
+        var dropped = 0L;
+        if (until != long.MaxValue)
+        {
+            var left = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), until);
+            if (await Task.WhenAny(writers, Task.Delay(left > TimeSpan.Zero ? left : TimeSpan.Zero)) != writers)
+            {
+                await late.CancelAsync();
+                while (queue.Reader.TryRead(out _))
+                {
+                    dropped++;
+                }
+            }
+        }
+
         await writers;
+        return dropped;
     }
 
     private static string? Take(ref string[] args, string name)

@@ -129,6 +129,16 @@ internal sealed class LoadHost : IAsyncDisposable
         _started = true;
     }
 
+    /// <summary>Stops the hosted dispatcher (and the rest of the host); its services stay usable, e.g. the Pusher client.</summary>
+    public async Task StopAsync()
+    {
+        if (_started)
+        {
+            await _host.StopAsync();
+            _started = false;
+        }
+    }
+
     public PusherClient CreatePusherClient() => Services.GetRequiredService<PusherClient>();
 
     public async ValueTask DisposeAsync()

@@ -11,6 +11,7 @@ internal sealed class LoadInstance : IAsyncDisposable
     private readonly ConcurrentQueue<(long Seq, long At)> _commits = new();
     private readonly ConcurrentQueue<(long Seq, long At)> _failover = new();
     private readonly TaskCompletionSource _measured = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _idle = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool _leads;
 
     public LoadInstance(int index, SoketiProcess soketi, string database, int instances, int rate, int seconds, long start, long failoverFirst)
@@ -48,6 +49,14 @@ internal sealed class LoadInstance : IAsyncDisposable
 
     public async Task MeasuredAsync(TimeSpan timeout) => await _measured.Task.WaitAsync(timeout);
 
+    /// <summary>Measured commits this instance did not make by its deadline (the machine did not keep up).</summary>
+    public long Skipped { get; private set; }
+
+    /// <summary>The CPU this process used while it made no commits, in % of one core (NaN until reported).</summary>
+    public double IdleCpuPercent { get; private set; } = double.NaN;
+
+    public async Task IdleAsync(TimeSpan timeout) => await _idle.Task.WaitAsync(timeout);
+
     public void Kill() => _process.Kill(entireProcessTree: true);
 
     public async ValueTask DisposeAsync()
@@ -74,8 +83,13 @@ internal sealed class LoadInstance : IAsyncDisposable
             case ["leads"]:
                 _leads = true;
                 break;
-            case ["measured"]:
+            case ["measured", var skipped]:
+                Skipped = long.Parse(skipped, CultureInfo.InvariantCulture);
                 _measured.TrySetResult();
+                break;
+            case ["idle", var percent]:
+                IdleCpuPercent = double.Parse(percent, CultureInfo.InvariantCulture);
+                _idle.TrySetResult();
                 break;
             case ["c" or "f", var seq, var at]:
                 (parts[0] == "c" ? _commits : _failover).Enqueue((long.Parse(seq, CultureInfo.InvariantCulture), long.Parse(at, CultureInfo.InvariantCulture)));

@@ -31,6 +31,19 @@ internal sealed class LoadSubscriber : IAsyncDisposable
 
     public long Received => Interlocked.Read(ref _received);
 
+    /// <summary>
+    /// From now on, stores in <paramref name="received"/>[seq] the time the first event carrying that <c>Seq</c>
+    /// (<see cref="E2eCommand.SeqOf"/>) arrived; sequence numbers outside the array and repeats are ignored.
+    /// </summary>
+    public void RecordFirstArrivals(long[] received) => OnEvent = (data, at) =>
+    {
+        var seq = E2eCommand.SeqOf(data);
+        if (seq > 0 && seq < received.Length && received[seq] == 0)
+        {
+            received[seq] = at;
+        }
+    };
+
     public static async Task<LoadSubscriber> ConnectAsync(PusherOptions options, IEnumerable<string> channels)
     {
         var subscriber = new LoadSubscriber(options);

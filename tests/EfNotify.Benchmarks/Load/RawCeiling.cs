@@ -33,6 +33,19 @@ internal static class RawCeiling
         return (received / clock.Elapsed.TotalSeconds, Cost.Sample(soketiProcessId).Since(cost).PerEvent(received));
     }
 
+    /// <summary>The raw ceiling at each number of requests in flight, one after the other.</summary>
+    public static async Task<List<(int Requests, double EventsPerSecond)>> MeasureInFlightAsync(
+        PusherClient client, LoadSubscriber subscriber, int[] requests, TimeSpan duration, int soketiProcessId)
+    {
+        var results = new List<(int, double)>();
+        foreach (var inFlight in requests)
+        {
+            results.Add((inFlight, (await MeasureAsync(client, subscriber, inFlight, duration, soketiProcessId)).EventsPerSecond));
+        }
+
+        return results;
+    }
+
     private static async Task<long> SendAsync(PusherClient client, string[] channels, string data, int requests, TimeSpan duration, LoadSubscriber subscriber)
     {
         var before = subscriber.Received;

@@ -36,14 +36,7 @@ internal static class SweepCommand
         await using var host = await LoadHost.CreateAsync(soketi.Options, _ => { });
         await using var subscriber = await LoadSubscriber.ConnectAsync(soketi.Options, LoadHost.Channels);
         var received = new long[(Rates.Sum() * seconds * 2) + WarmUpLimit + 10_000];
-        subscriber.OnEvent = (data, at) =>
-        {
-            var seq = E2eCommand.SeqOf(data);
-            if (seq > 0 && seq < received.Length && received[seq] == 0)
-            {
-                received[seq] = at;
-            }
-        };
+        subscriber.RecordFirstArrivals(received);
         await host.StartAsync();
         var client = host.CreatePusherClient();
         await using var scope = host.Services.CreateAsyncScope();

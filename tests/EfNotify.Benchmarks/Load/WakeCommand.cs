@@ -125,7 +125,7 @@ internal static class WakeCommand
     }
 
     /// <summary>A SQLite file: the idle leader's CPU and the commit → wake latency of the wake file and of data_version polling.</summary>
-    private static async Task SqliteAsync(Dictionary<string, string> results)
+    internal static async Task SqliteAsync(Dictionary<string, string> results)
     {
         var directory = Directory.CreateTempSubdirectory("efnotify-wake-").FullName;
         var database = Path.Combine(directory, "wake.db");

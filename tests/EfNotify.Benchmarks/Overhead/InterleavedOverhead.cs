@@ -18,13 +18,15 @@ internal static class InterleavedOverhead
     private const int MaxRounds = 200_000;
 
     /// <param name="setBased">Time <see cref="BenchDatabase.ExecuteUpdate"/> instead of <see cref="BenchDatabase.ModifyAndSave"/>.</param>
-    public static InterleavedResult Run(string storage, int n, TimeSpan warmup, TimeSpan duration, bool setBased = false)
+    /// <param name="probe">Databases behind a latency proxy: their round trips per save are counted, and one save of each side is recorded statement by statement.</param>
+    public static InterleavedResult Run(string storage, int n, TimeSpan warmup, TimeSpan duration, bool setBased = false, RoundTripProbe? probe = null)
     {
         var directory = Directory.CreateTempSubdirectory("efnotify-interleaved-");
+        BenchStorage Create(string name) => probe?.Create(name) ?? BenchStorage.Create(storage, directory.FullName, name);
         try
         {
-            using var plain = new BenchDatabase(efNotify: false, n, BenchStorage.Create(storage, directory.FullName, "plain"));
-            using var efNotify = new BenchDatabase(efNotify: true, n, BenchStorage.Create(storage, directory.FullName, "efnotify"), captureSetBased: setBased);
+            using var plain = new BenchDatabase(efNotify: false, n, Create("plain"));
+            using var efNotify = new BenchDatabase(efNotify: true, n, Create("efnotify"), captureSetBased: setBased);
             var settings = (Plain: plain.Settings(), EfNotify: efNotify.Settings());
 
             // Warm-up, not recorded: JIT, connection pools, the model, the first pages of each file in the cache.
@@ -33,13 +35,14 @@ internal static class InterleavedOverhead
             var efNotifyTimes = new List<double>();
             var load = Measure.LoadAverage();
             var clock = Stopwatch.StartNew();
-            var rounds = Rounds(plain, efNotify, duration, MinRounds, plainTimes, efNotifyTimes, setBased);
+            var rounds = Rounds(plain, efNotify, duration, MinRounds, plainTimes, efNotifyTimes, setBased, probe);
             var elapsed = clock.Elapsed;
             load += " at the start, " + Measure.LoadAverage() + " at the end";
+            var sample = probe?.RecordOneSave(() => Time(plain, setBased), () => Time(efNotify, setBased));
 
             // Proof that both did what they should: no outbox on the plain side, every save's N notifications on the other
             // (in one row per NotificationSerializer.MaxPerRow of them).
-            var saves = warmupRounds + rounds;
+            var saves = warmupRounds + rounds + (sample is null ? 0 : 1);
             var rowsPerSave = (n + NotificationSerializer.MaxPerRow - 1) / NotificationSerializer.MaxPerRow;
             var (plainRows, _) = plain.Outbox();
             var outbox = efNotify.Outbox();
@@ -53,6 +56,7 @@ internal static class InterleavedOverhead
             return new InterleavedResult(storage, n, rounds, elapsed, [.. plainTimes], [.. efNotifyTimes], settings.Plain, settings.EfNotify, outbox, load)
             {
                 Operation = setBased ? "ExecuteUpdate" : "SaveChanges",
+                RoundTrips = probe is null ? null : (probe.PlainTurns / (double)rounds, probe.EfNotifyTurns / (double)rounds, sample!.Value.Plain, sample.Value.EfNotify),
             };
         }
         finally
@@ -62,8 +66,11 @@ internal static class InterleavedOverhead
     }
 
     private static int Rounds(
-        BenchDatabase plain, BenchDatabase efNotify, TimeSpan duration, int min, List<double>? plainTimes, List<double>? efNotifyTimes, bool setBased)
+        BenchDatabase plain, BenchDatabase efNotify, TimeSpan duration, int min, List<double>? plainTimes, List<double>? efNotifyTimes, bool setBased,
+        RoundTripProbe? probe = null)
     {
+        double Timed(BenchDatabase database, bool isPlain) => probe is null ? Time(database, setBased) : probe.Count(isPlain, () => Time(database, setBased));
+
         var clock = Stopwatch.StartNew();
         var round = 0;
         for (; round < MaxRounds && (round < min || clock.Elapsed < duration); round++)
@@ -72,13 +79,13 @@ internal static class InterleavedOverhead
             double plainTime, efNotifyTime;
             if (round % 2 == 0)
             {
-                plainTime = Time(plain, setBased);
-                efNotifyTime = Time(efNotify, setBased);
+                plainTime = Timed(plain, isPlain: true);
+                efNotifyTime = Timed(efNotify, isPlain: false);
             }
             else
             {
-                efNotifyTime = Time(efNotify, setBased);
-                plainTime = Time(plain, setBased);
+                efNotifyTime = Timed(efNotify, isPlain: false);
+                plainTime = Timed(plain, isPlain: true);
             }
 
             plainTimes?.Add(plainTime);
@@ -122,6 +129,9 @@ internal sealed record InterleavedResult(
 
     /// <summary>What each round timed: SaveChanges of N tracked rows, or one ExecuteUpdate of the N rows.</summary>
     public string Operation { get; init; } = "SaveChanges";
+
+    /// <summary>Behind a latency proxy: round trips per save of each side, and the statements of each round trip of one save.</summary>
+    public (double Plain, double EfNotify, IReadOnlyList<string> PlainTurns, IReadOnlyList<string> EfNotifyTurns)? RoundTrips { get; init; }
 
     public double PlainMedian => Median(Plain);
 
@@ -188,6 +198,18 @@ internal sealed record InterleavedResult(
         yield return F($"  ratio of medians {Ratio:0.000}, 95 % bootstrap interval {interval.Low:0.000}–{interval.High:0.000}; ")
                      + F($"per-round ratio median {quartiles.Median:0.00}, quartiles {quartiles.Q1:0.00}–{quartiles.Q3:0.00}");
         yield return F($"  EfNotify adds {EfNotifyMedian - PlainMedian:0} us per save (difference of the medians; per-round difference median {RoundDifferenceMedian():0} us)");
+        if (RoundTrips is { } trips)
+        {
+            yield return F($"  round trips per save (the proxy's turns): plain {trips.Plain:0.00}, EfNotify {trips.EfNotify:0.00}");
+            foreach (var (side, turns) in new[] { ("plain", trips.PlainTurns), ("EfNotify", trips.EfNotifyTurns) })
+            {
+                yield return $"  one {side} save, round trip by round trip:";
+                foreach (var (turn, i) in turns.Select((t, i) => (t, i + 1)))
+                {
+                    yield return F($"    {i}. {turn}");
+                }
+            }
+        }
         if (interval.High - interval.Low > NoisyIntervalWidth)
         {
             // Waiting for a CPU or the disk adds to both sides alike and pulls the ratio towards 1; a wide interval says so.

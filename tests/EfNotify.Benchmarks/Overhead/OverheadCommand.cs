@@ -23,7 +23,7 @@ internal static class OverheadCommand
 {
     private static readonly string ArtifactsPath = Path.Combine(AppContext.BaseDirectory, "BenchmarkDotNet.Artifacts");
 
-    private const string Usage = "overhead [--quick] [--n N[,N...]] [--postgres \"<connection string>\"] [--no-table]";
+    private const string Usage = "overhead [--quick] [--n N[,N...]] [--postgres \"<connection string>\"] [--no-table] [--db-rtt-ms R]";
 
     public static int Run(string[] args)
     {
@@ -40,6 +40,13 @@ internal static class OverheadCommand
     /// <summary>Runs the table (unless turned off) and the interleaved figures; prints all but the key=value lines, which it returns in order.</summary>
     public static OrderedDictionary<string, string> Measure(OverheadSettings settings)
     {
+        if (settings.DbRttMs is { } rtt)
+        {
+            // Only PostgreSQL has a network to put a delay on: the SQLite storages and the table are left out.
+            var rttServer = settings.Postgres ?? throw new InvalidOperationException($"--db-rtt-ms needs a PostgreSQL server: --postgres or {BenchStorage.PostgresVariable}");
+            return RttOverhead.Measure(rttServer, rtt, settings.NsGiven ? settings.Ns : [1, 10, 100], settings.Quick);
+        }
+
         if (settings.Postgres is { } server)
         {
             // Through the environment, so that BenchmarkDotNet's benchmark processes (full mode) see it too.
@@ -102,6 +109,7 @@ internal static class OverheadCommand
         var table = true;
         int[]? ns = null;
         var postgres = BenchStorage.PostgresServer;
+        double? dbRttMs = null;
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -115,6 +123,10 @@ internal static class OverheadCommand
                 case "--postgres" when i + 1 < args.Length && args[i + 1].Length > 0:
                     postgres = args[++i];
                     break;
+                case "--db-rtt-ms" when i + 1 < args.Length && double.TryParse(args[i + 1], NumberStyles.Float, CultureInfo.InvariantCulture, out var rtt) && rtt >= 0:
+                    dbRttMs = rtt;
+                    i++;
+                    break;
                 case "--n" when i + 1 < args.Length && TryParseList(args[i + 1], out var list):
                     ns = list;
                     i++;
@@ -125,7 +137,7 @@ internal static class OverheadCommand
             }
         }
 
-        settings = new OverheadSettings(quick, ns ?? (quick ? [100] : [100, 1000]), postgres, table);
+        settings = new OverheadSettings(quick, ns ?? (quick ? [100] : [100, 1000]), postgres, table) { DbRttMs = dbRttMs, NsGiven = ns is not null };
         return true;
     }
 
@@ -171,4 +183,11 @@ internal static class OverheadCommand
 }
 
 /// <summary>What <c>overhead</c> measures: the quick or full schedule, the N values of the interleaved figures, the PostgreSQL server (if any), and whether BenchmarkDotNet's table runs.</summary>
-internal sealed record OverheadSettings(bool Quick, int[] Ns, string? Postgres, bool Table);
+internal sealed record OverheadSettings(bool Quick, int[] Ns, string? Postgres, bool Table)
+{
+    /// <summary>With a value: PostgreSQL only, behind a latency proxy adding this round trip (<see cref="RttOverhead"/>).</summary>
+    public double? DbRttMs { get; init; }
+
+    /// <summary>Whether <see cref="Ns"/> came from <c>--n</c> rather than the defaults.</summary>
+    public bool NsGiven { get; init; }
+}
