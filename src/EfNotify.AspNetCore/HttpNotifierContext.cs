@@ -1,4 +1,5 @@
 using EfNotify.AspNetCore.Auth;
+using EfNotify.Channels;
 using Microsoft.AspNetCore.Http;
 
 namespace EfNotify.AspNetCore;
@@ -25,7 +26,7 @@ internal sealed class HttpNotifierContext(IHttpContextAccessor accessor) : INoti
                 return null;
             }
 
-            return RequestGrammar.IsSocketId(value) ? value : null;
+            return PusherProtocol.IsValidSocketId(value) ? value : null;
         }
     }
 }

@@ -1,10 +1,11 @@
 using System.Security.Claims;
 using EfNotify.Capture;
+using EfNotify.Channels;
 using EfNotify.Pusher;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -41,11 +42,6 @@ internal interface IChannelAccess
     /// <param name="channelName">A channel name that passed Pusher's grammar.</param>
     /// <param name="cancellationToken">Cancels the database query.</param>
     Task<AccessDecision> DecideAsync(ClaimsPrincipal user, string channelName, CancellationToken cancellationToken);
-}
-
-internal static class PresenceChannels
-{
-    public const string Prefix = "presence-";
 }
 
 internal sealed partial class ChannelAccess<TContext>(
@@ -100,13 +96,13 @@ internal sealed partial class ChannelAccess<TContext>(
     private async Task<bool> MayReadAsync(ClaimsPrincipal user, string channelName, CancellationToken cancellationToken)
     {
         var settings = options.Value;
-        var presence = channelName.StartsWith(PresenceChannels.Prefix, StringComparison.Ordinal);
+        var presence = PusherProtocol.IsPresence(channelName);
         if (presence && !settings.AllowPresence)
         {
             return Refuse(channelName, "presence channels are turned off");
         }
 
-        var privateName = presence ? ChannelNames.PrivatePrefix + channelName[PresenceChannels.Prefix.Length..] : DecryptedName(channelName);
+        var privateName = presence ? ChannelNames.PrivatePrefix + channelName[PusherProtocol.PresencePrefix.Length..] : DecryptedName(channelName);
         if (privateName is null)
         {
             return Refuse(channelName, "no event of this entity is encrypted, so nothing is sent on this channel");

@@ -1,8 +1,9 @@
 using System.Globalization;
 using System.Text.Json;
+using EfNotify.Channels;
 using EfNotify.Pusher;
-using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -62,9 +63,9 @@ internal static partial class PusherEndpoints
                 return;
             }
 
-            if (form["channel_name"] is not [{ } channelName] || !RequestGrammar.IsChannelName(channelName)
+            if (form["channel_name"] is not [{ } channelName] || !PusherProtocol.IsValidChannelName(channelName)
                 || !(channelName.StartsWith(ChannelNames.PrivatePrefix, StringComparison.Ordinal)
-                     || channelName.StartsWith(PresenceChannels.Prefix, StringComparison.Ordinal)))
+                     || PusherProtocol.IsPresence(channelName)))
             {
                 Malformed(http, logger, "channel_name missing, repeated, or not a private or presence channel name");
                 return;
@@ -146,7 +147,7 @@ internal static partial class PusherEndpoints
             return null;
         }
 
-        if (form["socket_id"] is not [{ } socketId] || !RequestGrammar.IsSocketId(socketId))
+        if (form["socket_id"] is not [{ } socketId] || !PusherProtocol.IsValidSocketId(socketId))
         {
             Malformed(http, logger, "socket_id missing, repeated or not like 1234.5678 (two integers of at most 20 digits)");
             return null;

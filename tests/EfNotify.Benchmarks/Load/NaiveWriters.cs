@@ -29,14 +29,14 @@ internal static class NaiveWriters
             var client = host.CreatePusherClient();
             while (clock.Elapsed < duration && take(objectsPerCommit, out var first))
             {
-                var events = new List<Pusher.PusherEvent>(objectsPerCommit);
+                var events = new List<OutgoingEvent>(objectsPerCommit);
                 for (var seq = first; seq < first + objectsPerCommit; seq++)
                 {
                     var id = (int)(seq % LoadHost.Objects) + 1;
                     var item = new LoadItem { Id = id };
                     db.Attach(item);
                     item.Seq = seq;
-                    events.Add(new Pusher.PusherEvent(LoadHost.Channel(id), "changed", Data(id, seq)));
+                    events.Add(new OutgoingEvent(LoadHost.Channel(id), "changed", Data(id, seq)));
                 }
 
                 await db.SaveChangesAsync();
