@@ -32,7 +32,7 @@ internal sealed class PusherClient
     /// <param name="options">Where the server is and the application's credentials.</param>
     /// <param name="timeProvider">The clock for request timestamps and time-outs; <see cref="TimeProvider.System"/> when <see langword="null"/>.</param>
     public PusherClient(HttpClient httpClient, IOptions<PusherOptions> options, TimeProvider? timeProvider = null)
-        : this(httpClient, new FixedOptionsMonitor(options ?? throw new ArgumentNullException(nameof(options))), timeProvider)
+        : this(httpClient, new FixedOptionsMonitor<PusherOptions>(options ?? throw new ArgumentNullException(nameof(options))), timeProvider)
     {
     }
 
@@ -244,14 +244,4 @@ internal sealed class PusherClient
 
     /// <summary>Options and the API address built from them.</summary>
     internal sealed record Resolved(PusherOptions Options, Uri BaseUri);
-
-    /// <summary>What <see cref="PusherClient(HttpClient, IOptions{PusherOptions}, TimeProvider?)"/> reads: one value for ever.</summary>
-    private sealed class FixedOptionsMonitor(IOptions<PusherOptions> options) : IOptionsMonitor<PusherOptions>
-    {
-        public PusherOptions CurrentValue => options.Value;
-
-        public PusherOptions Get(string? name) => options.Value;
-
-        public IDisposable? OnChange(Action<PusherOptions, string?> listener) => null;
-    }
 }
