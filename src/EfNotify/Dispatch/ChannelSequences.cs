@@ -13,6 +13,7 @@ namespace EfNotify.Dispatch;
 /// An event that excludes its author's connection (<c>X-Socket-ID</c>) never reaches that tab, so the next messages of
 /// the channel carry <c>"own"</c>: <c>[seq, hash]</c> pairs of the last few such events, the hash being FNV-1a of the
 /// socket id (eight hex digits), which lets the author's tab skip its own numbers without learning other socket ids.
+/// The lanes of a claim stamp at the same time (each channel in one lane), so every call holds a lock.
 /// </summary>
 internal sealed class ChannelSequences
 {
@@ -25,18 +26,30 @@ internal sealed class ChannelSequences
     /// <summary>Channels numbered at most; past it every count starts afresh (<c>seq</c> 1), which clients accept.</summary>
     private const int MaxChannels = 100_000;
 
+    private readonly Lock _lock = new();
     private readonly Dictionary<(string Channel, string Name), State> _states = [];
     private string? _epoch;
 
     /// <summary>Starts a new epoch: after this dispatcher stood by, another may have numbered the same channels.</summary>
     public void Reset()
     {
-        _epoch = null;
-        _states.Clear();
+        lock (_lock)
+        {
+            _epoch = null;
+            _states.Clear();
+        }
     }
 
     /// <summary>The event with the next number of its channel and action in its data.</summary>
     public OutgoingEvent Stamp(OutgoingEvent outgoing, out long seq)
+    {
+        lock (_lock)
+        {
+            return StampLocked(outgoing, out seq);
+        }
+    }
+
+    private OutgoingEvent StampLocked(OutgoingEvent outgoing, out long seq)
     {
         _epoch ??= Guid.NewGuid().ToString("N")[..12];
         if (!_states.TryGetValue((outgoing.Channel, outgoing.Name), out var state))
@@ -73,10 +86,13 @@ internal sealed class ChannelSequences
     /// <summary>Gives back the number of an event the server did not accept (it is sent again later with the same one).</summary>
     public void Unstamp(OutgoingEvent outgoing, long seq)
     {
-        if (seq > 0 && _states.TryGetValue((outgoing.Channel, outgoing.Name), out var state) && state.Seq >= seq)
+        lock (_lock)
         {
-            state.Seq = seq - 1;
-            state.Own.RemoveAll(o => o.Seq >= seq);
+            if (seq > 0 && _states.TryGetValue((outgoing.Channel, outgoing.Name), out var state) && state.Seq >= seq)
+            {
+                state.Seq = seq - 1;
+                state.Own.RemoveAll(o => o.Seq >= seq);
+            }
         }
     }
 

@@ -52,7 +52,7 @@ internal sealed partial class OutboxProcessor<TContext> : IAsyncDisposable
         _exclusive = new ExclusiveClaims<TContext>(services, _options, _time, new DeliveryRecorder(_deliveryWrites, schedule, _time, _logger));
         _leased = new LeasedClaims(owner, _options, _time);
         Pause = new PauseGate(schedule, _time, parts.Instrumentation, _monitor, _logger);
-        _publication = new ClaimPublication(new BatchPublisher(transport, pipeline, parts.Instrumentation, Pause, owner), _sequences, Pause, _logger);
+        _publication = new ClaimPublication(new BatchPublisher(transport, pipeline, parts.Instrumentation, Pause, owner), _sequences, Pause, _options.MaxRequestsInFlight, _logger);
         _outcomes = new OutcomeRecorder(schedule, _options, _time, parts.Instrumentation, _logger);
     }
 

@@ -84,8 +84,8 @@ internal static class E2eCommand
     public static async Task<Dictionary<string, string>> RunAsync(bool quick, int rate, int seconds, int? requestsInFlight = null, int objectsPerCommit = DefaultObjectsPerCommit)
     {
         await using var soketi = await SoketiProcess.StartAsync();
-        await using var host = await LoadHost.CreateAsync(soketi.Options, _ => { });
-        var requests = requestsInFlight ?? 1; // the dispatcher sends one request at a time; the raw ceiling uses the same
+        var requests = requestsInFlight ?? new EfNotifyOptions().MaxRequestsInFlight; // the dispatcher's, and the raw ceiling's the same
+        await using var host = await LoadHost.CreateAsync(soketi.Options, o => o.MaxRequestsInFlight = requests);
         await using var subscriber = await LoadSubscriber.ConnectAsync(soketi.Options, LoadHost.Channels);
         var total = rate * seconds;
         var throughputSeconds = quick ? 5 : 15;

@@ -16,10 +16,11 @@ namespace EfNotify.Benchmarks.Load;
 /// </summary>
 internal static class RttThroughput
 {
-    /// <summary>Publish requests the dispatcher has in flight today: one at a time.</summary>
-    public const int DispatcherRequestsInFlight = 1;
+    /// <summary>Publish requests the dispatcher has in flight: its default (<see cref="EfNotifyOptions.MaxRequestsInFlight"/>).</summary>
+    public static readonly int DispatcherRequestsInFlight = new EfNotifyOptions().MaxRequestsInFlight;
 
-    private static readonly int[] RawInFlight = [1, 4, 8, 16];
+    /// <summary>The raw client's requests in flight, the dispatcher's among them.</summary>
+    private static readonly int[] RawInFlight = [.. new[] { 1, 4, 8, 16, DispatcherRequestsInFlight }.Distinct().Order()];
 
     public static async Task<Dictionary<string, string>> RunAsync(double[] rtts, bool quick, int rate, int seconds)
     {
@@ -105,7 +106,7 @@ internal static class RttThroughput
             ("proxy, soketi → subscriber", socket.Describe()),
             ("offered", F($"{rate} commits/s (one object each) for {seconds} s; achieved {offered:0} commits/s")),
             ("received within the phase and a grace of " + F($"{grace.TotalSeconds:0.0} s"), F($"{arrived.Length} of {total}")),
-            ("EfNotify sustained events/s (first commit → last event)", F($"{sustained:0} ({DispatcherRequestsInFlight} request in flight; {dispatcherTurns} requests during the phase and warm-up)")),
+            ("EfNotify sustained events/s (first commit → last event)", F($"{sustained:0} ({DispatcherRequestsInFlight} requests in flight; {dispatcherTurns} requests during the phase and warm-up)")),
             ("commit → receive (not received: counted at the end, a lower bound)", F($"p50 {p50:0.0} ms, p99 {p99:0.0} ms")),
             ("raw client, batches of 10", string.Join(", ", raw.Select(r => F($"{r.Requests} in flight {r.EventsPerSecond:0} events/s")))),
             ("raw client, one event at a time: trigger → receive", F($"p50 {rawLatency.P50:0.0} ms, p99 {rawLatency.P99:0.0} ms (20 events)")),

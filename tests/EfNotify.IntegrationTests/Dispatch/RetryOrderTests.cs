@@ -9,13 +9,17 @@ namespace EfNotify.IntegrationTests.Dispatch;
 /// <summary>
 /// A row that fails transiently while the rows after it would go through: none of them may overtake it. soketi cannot
 /// refuse one request transiently and accept the next, so a transport that fails once for one notification stands in.
+/// With several requests in flight (issue 13), the lane of the failing channel stops at it while the other lanes go on:
+/// the channel's later events must still not overtake it.
 /// </summary>
 public sealed class RetryOrderTests
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
 
-    [Fact]
-    public async Task Rows_after_one_that_waits_for_a_retry_are_published_after_it()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4)]
+    public async Task Rows_after_one_that_waits_for_a_retry_are_published_after_it(int requestsInFlight)
     {
         const int transactions = 100, failing = 25;
         var transport = new FailOnceTransport(data => Notes(data) == $"{failing}");
@@ -40,10 +44,11 @@ public sealed class RetryOrderTests
 
         // Claims of 10 full rows: the leader reads the next claim while one is on the wire.
         await using var dispatcher = await NotifyHost.StartAsync(
-            pusher, databasePath, o => { o.ClaimBatchSize = 10; o.MaxRetryAttempts = 0; }, services: s => s.AddSingleton<INotificationTransport>(transport));
+            pusher, databasePath, o => { o.ClaimBatchSize = 10; o.MaxRetryAttempts = 0; o.MaxRequestsInFlight = requestsInFlight; }, services: s => s.AddSingleton<INotificationTransport>(transport));
         await dispatcher.AllDeliveredAsync(Deadline);
 
         Assert.Equal(1, transport.Failures);
+        Assert.InRange(transport.MostInFlight, Math.Min(2, requestsInFlight), requestsInFlight); // five channels: several lanes at once
         var published = transport.Published.Select(e => (e.Channel, Sequence: int.Parse(Notes(e.Data), System.Globalization.CultureInfo.InvariantCulture))).ToList();
         Assert.Equal(Enumerable.Range(0, transactions), published.Select(p => p.Sequence).Order());
         foreach (var channel in published.GroupBy(p => p.Channel))
@@ -59,7 +64,12 @@ public sealed class RetryOrderTests
     {
         private readonly List<OutgoingEvent> _published = [];
 
+        private int _inFlight;
+
         public int Failures { get; private set; }
+
+        /// <summary>The most requests this transport had at once.</summary>
+        public int MostInFlight { get; private set; }
 
         public IReadOnlyList<OutgoingEvent> Published
         {
@@ -76,20 +86,34 @@ public sealed class RetryOrderTests
 
         public int MaxEventDataBytes => 10_240;
 
-        public Task PublishAsync(IReadOnlyList<OutgoingEvent> events, CancellationToken cancellationToken)
+        public async Task PublishAsync(IReadOnlyList<OutgoingEvent> events, CancellationToken cancellationToken)
         {
             lock (_published)
             {
-                if (Failures == 0 && events.Any(e => failFor(e.Data)))
-                {
-                    Failures++;
-                    throw new PublishException("The server is busy", 503, isTransient: true);
-                }
-
-                _published.AddRange(events);
+                MostInFlight = Math.Max(MostInFlight, ++_inFlight);
             }
 
-            return Task.CompletedTask;
+            try
+            {
+                await Task.Delay(5, CancellationToken.None); // the request's time on the wire: the other lanes' requests overlap it
+                lock (_published)
+                {
+                    if (Failures == 0 && events.Any(e => failFor(e.Data)))
+                    {
+                        Failures++;
+                        throw new PublishException("The server is busy", 503, isTransient: true);
+                    }
+
+                    _published.AddRange(events);
+                }
+            }
+            finally
+            {
+                lock (_published)
+                {
+                    _inFlight--;
+                }
+            }
         }
     }
 }

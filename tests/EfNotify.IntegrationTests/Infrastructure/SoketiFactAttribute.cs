@@ -21,3 +21,16 @@ public sealed class SoketiCollection : ICollectionFixture<SoketiServer>
 {
     public const string Name = "soketi";
 }
+
+/// <summary>A theory that needs soketi: skipped or failed as <see cref="SoketiFactAttribute"/>.</summary>
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class SoketiTheoryAttribute : TheoryAttribute
+{
+    public SoketiTheoryAttribute()
+    {
+        if (SoketiServer.UnavailableReason is { } reason && !SoketiServer.IsCi)
+        {
+            Skip = $"soketi is not available: {reason}";
+        }
+    }
+}

@@ -8,19 +8,20 @@ namespace EfNotify.Tests.Dispatch;
 public class PublishPlannerTests
 {
     [Theory]
-    [InlineData("0 0 1 1 1 2", 0, 10, false, 6)] // everything fits one request
-    [InlineData("0 0 1 1 1 2", 0, 4, false, 4)] // the transport's batch size cuts across rows
-    [InlineData("0 0 1 1 1 2", 4, 4, false, 6)] // the last batch is what is left
-    [InlineData("0 0 1 1 1 2", 2, 10, true, 5)] // stopping: only the row under way is finished
-    [InlineData("0 0 1 1 1 2", 2, 2, true, 4)] // ... and never past the batch size
-    [InlineData("0 0 1 1 1 2", 5, 10, true, 6)]
-    [InlineData("3", 0, 0, false, 1)] // a batch size below one still sends one event
-    public void A_batch_holds_at_most_the_transports_batch_size_and_only_the_current_row_when_stopping(
-        string rows, int start, int batchSize, bool finishRowOnly, int expectedEnd)
+    [InlineData("0 0 1 1 1 2", 0, 10, 9, 6)] // everything fits one request
+    [InlineData("0 0 1 1 1 2", 0, 4, 9, 4)] // the transport's batch size cuts across rows
+    [InlineData("0 0 1 1 1 2", 4, 4, 9, 6)] // the last batch is what is left
+    [InlineData("0 0 1 1 1 2", 2, 10, 2, 5)] // stopping, or a row postponed: only the rows before the limit
+    [InlineData("0 0 1 1 1 2", 2, 2, 2, 4)] // ... and never past the batch size
+    [InlineData("0 0 1 1 1 2", 2, 10, 1, 2)] // the first event's row is not to be begun: nothing
+    [InlineData("0 0 1 1 1 2", 0, 10, 0, 0)] // a pause: nothing
+    [InlineData("3", 0, 0, 9, 1)] // a batch size below one still sends one event
+    public void A_batch_holds_at_most_the_transports_batch_size_and_only_rows_before_the_limit(
+        string rows, int start, int batchSize, int rowLimit, int expectedEnd)
     {
         var events = rows.Split(' ').Select((row, i) => new PlannedEvent(int.Parse(row, CultureInfo.InvariantCulture), i, new OutgoingEvent("c", "e", "{}"))).ToList();
 
-        Assert.Equal(expectedEnd, PublishPlanner.BatchEnd(events, start, batchSize, finishRowOnly));
+        Assert.Equal(expectedEnd, PublishPlanner.BatchEnd(events, start, batchSize, rowLimit));
     }
 
     [Theory]

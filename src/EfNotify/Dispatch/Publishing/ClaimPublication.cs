@@ -8,28 +8,32 @@ internal sealed class RowState
 {
     public int Delivered { get; set; }
 
-    /// <summary>Whether a notification of the row reached the server (accepted or refused).</summary>
-    public bool Started { get; set; }
+    /// <summary>The row's notifications not yet accepted or refused: the row is judged once none is left.</summary>
+    public int Pending { get; set; }
 
     public List<(string Item, string Reason)> Refused { get; } = [];
 }
 
 /// <summary>
 /// The outcome of publishing one claim, row by row: <c>Stopped</c> is the row that waits for a later attempt after a
-/// transient failure, <c>Unsent</c> the first row not begun (a pause, or the host stopping). Rows are judged each on their
-/// own state, so completions need not arrive in id order.
+/// transient failure; a row with notifications still pending was not finished (a pause, the host stopping, a row
+/// postponed before it) and is released. Rows are judged each on their own state, so completions need not arrive in id
+/// order.
 /// </summary>
-internal sealed record ClaimOutcome(IReadOnlyList<RowState> States, (int Row, string Reason)? Stopped, int Unsent)
+internal sealed record ClaimOutcome(IReadOnlyList<RowState> States, (int Row, string Reason)? Stopped)
 {
-    public bool Complete => Stopped is null && Unsent == States.Count;
+    public bool Complete => Stopped is null && States.All(s => s.Pending == 0);
 }
 
 /// <summary>
-/// Publishes the rows of one claim in id order, in batches the transport accepts: numbers their events per channel
-/// (<see cref="ChannelSequences"/>), sends each batch (<see cref="BatchPublisher"/>) and, when the server refuses a
-/// batch, sends its events one by one so that only the refused ones are dead-lettered.
+/// Publishes the rows of one claim in batches the transport accepts, with up to
+/// <see cref="EfNotifyOptions.MaxRequestsInFlight"/> requests at once: each channel keeps to one lane
+/// (<see cref="ChannelLanes"/>), whose batches go one after the other in id order, so each channel's events arrive in
+/// order. Numbers the events per channel (<see cref="ChannelSequences"/>), sends each batch
+/// (<see cref="BatchPublisher"/>) and, when the server refuses a batch, sends its events one by one so that only the
+/// refused ones are dead-lettered. What the lanes share is a <see cref="ClaimRun"/>.
 /// </summary>
-internal sealed partial class ClaimPublication(BatchPublisher publisher, ChannelSequences sequences, PauseGate pause, ILogger logger)
+internal sealed partial class ClaimPublication(BatchPublisher publisher, ChannelSequences sequences, PauseGate pause, int lanes, ILogger logger)
 {
     public async Task<ClaimOutcome> PublishAsync(IReadOnlyList<OutboxMessage> rows, CancellationToken stoppingToken)
     {
@@ -40,6 +44,7 @@ internal sealed partial class ClaimPublication(BatchPublisher publisher, Channel
             states[r] = new RowState();
             var plan = PublishPlanner.PlanRow(r, rows[r].Payload, publisher.MaxEventDataBytes - ChannelSequences.MaxAddedBytes);
             states[r].Refused.AddRange(plan.Refused);
+            states[r].Pending = plan.Events.Count;
             events.AddRange(plan.Events);
             foreach (var (_, size) in plan.Shrunk)
             {
@@ -50,98 +55,98 @@ internal sealed partial class ClaimPublication(BatchPublisher publisher, Channel
         // A row is recorded as a whole, so a stop requested by the host is honoured only before a row's first
         // notification goes out: a row already partly published is finished, else its first notifications would be
         // published again by the next dispatcher. Rows not begun are released untouched (no attempt is counted).
-        (int Row, string Reason)? stopped = null;
-        var unsent = rows.Count;
-        for (var start = 0; start < events.Count && stopped is null && unsent == rows.Count;)
+        var run = new ClaimRun(states, pause.IsPaused, stoppingToken);
+        await Task.WhenAll(ChannelLanes.Split(events, lanes).Select(lane => PublishLaneAsync(rows, run, lane))).ConfigureAwait(false);
+        if (run.Pause is { } refusal)
         {
-            var first = events[start].Row;
-            var stopping = stoppingToken.IsCancellationRequested;
-            if (stopping && !states[first].Started)
-            {
-                unsent = first;
-                break;
-            }
-
-            var end = PublishPlanner.BatchEnd(events, start, publisher.MaxBatchSize, finishRowOnly: stopping);
-            var batch = events.GetRange(start, end - start);
-            start = end;
-            Stamp(batch);
-            var failure = await publisher.PublishAsync(rows, batch, Token(states[first], stoppingToken)).ConfigureAwait(false);
-            switch (PublishPlanner.OnOutcome(failure, batch.Count))
-            {
-                case BatchAction.Published:
-                    Delivered(states, batch);
-                    break;
-                case BatchAction.Pause:
-                    pause.Refused(failure!); // no event is at fault: this row and those after it stay pending, untouched
-                    unsent = first;
-                    break;
-                case BatchAction.Postpone:
-                    stopped = (first, failure!.Reason);
-                    Unstamp(batch, 0);
-                    break;
-                case BatchAction.DeadLetter:
-                    Refused(rows, states, batch[0], failure!.Reason);
-                    break;
-                case BatchAction.Split:
-                    (stopped, unsent) = await PublishOneByOneAsync(rows, states, batch, stoppingToken).ConfigureAwait(false);
-                    break;
-            }
+            pause.Refused(refusal); // once per claim, after every lane's answer: no event is at fault, the rows stay pending
         }
 
-        return new ClaimOutcome(states, stopped, unsent);
+        return run.Outcome();
+    }
+
+    /// <summary>Publishes the events of one lane in order, one request at a time, until they are done or the run stops them.</summary>
+    private async Task PublishLaneAsync(IReadOnlyList<OutboxMessage> rows, ClaimRun run, List<PlannedEvent> lane)
+    {
+        try
+        {
+            for (var start = 0; ;)
+            {
+                var (end, token) = await run.NextAsync(lane, start, publisher.MaxBatchSize).ConfigureAwait(false);
+                if (end == start)
+                {
+                    return;
+                }
+
+                var batch = lane.GetRange(start, end - start);
+                start = end;
+                Stamp(batch);
+                var failure = await publisher.PublishAsync(rows, batch, token).ConfigureAwait(false);
+                var goOn = await OnOutcomeAsync(rows, run, batch, failure).ConfigureAwait(false);
+                run.Answered();
+                if (!goOn)
+                {
+                    return; // the lane's later events must not overtake the one that waits
+                }
+            }
+        }
+        catch
+        {
+            run.Halt(null); // a fault of the loop: the other lanes begin nothing more
+            run.Answered();
+            throw;
+        }
+    }
+
+    /// <returns>Whether the lane goes on.</returns>
+    private async Task<bool> OnOutcomeAsync(IReadOnlyList<OutboxMessage> rows, ClaimRun run, List<PlannedEvent> batch, PublishFailure? failure)
+    {
+        switch (PublishPlanner.OnOutcome(failure, batch.Count))
+        {
+            case BatchAction.Published:
+                run.Delivered(batch);
+                return true;
+            case BatchAction.Pause:
+                Unstamp(batch, 0);
+                run.Halt(failure); // this row and those after it stay pending, untouched
+                return false;
+            case BatchAction.Postpone:
+                Unstamp(batch, 0);
+                run.Postpone(batch[0].Row, failure!.Reason);
+                return false;
+            case BatchAction.DeadLetter:
+                run.Refused(batch[0], OutboxPayload.Alone(rows[batch[0].Row].Payload, batch[0].Index), failure!.Reason);
+                return true;
+            default:
+                return await PublishOneByOneAsync(rows, run, batch).ConfigureAwait(false);
+        }
     }
 
     /// <summary>The server refused the batch: find the notifications it refuses one by one, so the others still go.</summary>
-    private async Task<((int Row, string Reason)? Stopped, int Unsent)> PublishOneByOneAsync(
-        IReadOnlyList<OutboxMessage> rows, RowState[] states, List<PlannedEvent> batch, CancellationToken stoppingToken)
+    private async Task<bool> PublishOneByOneAsync(IReadOnlyList<OutboxMessage> rows, ClaimRun run, List<PlannedEvent> batch)
     {
         for (var k = 0; k < batch.Count; k++)
         {
-            var planned = batch[k];
-            if (stoppingToken.IsCancellationRequested && !states[planned.Row].Started)
+            if (!run.Allows(batch[k].Row))
             {
                 Unstamp(batch, k);
-                return (null, planned.Row);
+                return false;
             }
 
-            var failure = await publisher.PublishAsync(rows, [planned], Token(states[planned.Row], stoppingToken)).ConfigureAwait(false);
-            switch (PublishPlanner.OnOutcome(failure, 1))
+            // Every row of the batch is under way: its notifications are finished even when the host stops.
+            var failure = await publisher.PublishAsync(rows, [batch[k]], CancellationToken.None).ConfigureAwait(false);
+            if (PublishPlanner.OnOutcome(failure, 1) is BatchAction.Postpone or BatchAction.Pause)
             {
-                case BatchAction.Published:
-                    Delivered(states, [planned]);
-                    break;
-                case BatchAction.Postpone:
-                    Unstamp(batch, k);
-                    return ((planned.Row, failure!.Reason), rows.Count);
-                case BatchAction.Pause:
-                    pause.Refused(failure!);
-                    return (null, planned.Row);
-                default:
-                    Refused(rows, states, planned, failure!.Reason);
-                    break;
+                Unstamp(batch, k + 1); // the rest of the batch goes again later; this event's number is given back below
+            }
+
+            if (!await OnOutcomeAsync(rows, run, [batch[k]], failure).ConfigureAwait(false))
+            {
+                return false;
             }
         }
 
-        return (null, rows.Count);
-    }
-
-    /// <summary>A row under way is finished even when the host stops; one not begun may be cancelled while it waits for a retry.</summary>
-    private static CancellationToken Token(RowState state, CancellationToken stoppingToken) => state.Started ? CancellationToken.None : stoppingToken;
-
-    private static void Delivered(RowState[] states, IReadOnlyList<PlannedEvent> batch)
-    {
-        foreach (var planned in batch)
-        {
-            states[planned.Row].Delivered++;
-            states[planned.Row].Started = true;
-        }
-    }
-
-    private static void Refused(IReadOnlyList<OutboxMessage> rows, RowState[] states, PlannedEvent planned, string reason)
-    {
-        states[planned.Row].Refused.Add((OutboxPayload.Alone(rows[planned.Row].Payload, planned.Index), reason));
-        states[planned.Row].Started = true;
+        return true;
     }
 
     /// <summary>Numbers the events of a batch per channel and action (see <see cref="ChannelSequences"/>).</summary>

@@ -10,7 +10,9 @@ internal sealed record RowDeadLetters(OutboxMessage Row, IReadOnlyList<(string I
 
 /// <summary>
 /// What the outcome of a claim means for each of its rows, without I/O: delivered, released untouched, retried later
-/// (<see cref="RetrySchedule"/>) or dead-lettered. Each row is judged on its own state.
+/// (<see cref="RetrySchedule"/>) or dead-lettered. Each row is judged on its own state, once all its notifications
+/// (on several channels, so several lanes) have their answer. A finished row after a postponed one is recorded too: its
+/// channels' earlier events all went before it (a lane stops at its first transient failure), so it overtakes nothing.
 /// </summary>
 internal sealed record OutcomePlan(List<long> Delivered, List<long> Released, RowRetry? Retry, List<RowDeadLetters> DeadLetters)
 {
@@ -23,14 +25,14 @@ internal sealed record OutcomePlan(List<long> Delivered, List<long> Released, Ro
         {
             var row = rows[r];
             var state = outcome.States[r];
-            if (r >= outcome.Unsent || (outcome.Stopped is { } after && r > after.Row))
-            {
-                plan.Released.Add(row.Id); // not begun: no attempt is counted
-            }
-            else if (outcome.Stopped is { } stop && r == stop.Row)
+            if (outcome.Stopped is { } stop && r == stop.Row)
             {
                 var attempts = row.Attempts + 1;
                 retry = new RowRetry(row.Id, row.Count, attempts, now + schedule.Delay(attempts), stop.Reason, attempts >= maxAttempts);
+            }
+            else if (state.Pending > 0)
+            {
+                plan.Released.Add(row.Id); // not finished (a pause, a stop, a row postponed before it): no attempt is counted
             }
             else if (state.Refused.Count == 0)
             {

@@ -12,6 +12,7 @@ namespace EfNotify.Dispatch;
 /// </summary>
 internal sealed partial class PauseGate(RetrySchedule schedule, TimeProvider time, EfNotifyInstrumentation instrumentation, OutboxMonitor monitor, ILogger logger)
 {
+    private readonly Lock _lock = new();
     private int _refusals;
     private DateTime _since;
     private TimeSpan _delay;
@@ -38,16 +39,20 @@ internal sealed partial class PauseGate(RetrySchedule schedule, TimeProvider tim
     public Task WaitAsync(CancellationToken stoppingToken) => Task.Delay(_delay, time, stoppingToken);
 
     /// <summary>Called when the server accepted a request.</summary>
+    /// <remarks>The lanes of a claim answer at the same time: the first acceptance resumes, once.</remarks>
     public void Accepted()
     {
-        if (_refusals == 0)
+        int refusals;
+        lock (_lock)
         {
-            return;
+            (refusals, _refusals) = (_refusals, 0);
         }
 
-        LogResumed(logger, time.GetUtcNow().UtcDateTime - _since, _refusals);
-        _refusals = 0;
-        monitor.Resumed();
+        if (refusals > 0)
+        {
+            LogResumed(logger, time.GetUtcNow().UtcDateTime - _since, refusals);
+            monitor.Resumed();
+        }
     }
 
     [LoggerMessage(EventId = 14, Level = LogLevel.Error, Message = "Publishing is paused: the server refused the application, not its events ({Reason}); every notification stays pending, next attempt in {Delay}")]

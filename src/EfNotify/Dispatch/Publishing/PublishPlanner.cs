@@ -86,19 +86,14 @@ internal static class PublishPlanner
 
     /// <summary>
     /// The end (exclusive) of the batch that starts at <paramref name="start"/>: at most <paramref name="batchSize"/>
-    /// events, and only the events of the first row when <paramref name="finishRowOnly"/> (the host is stopping and that row is under way).
+    /// events (at least one), all of rows before <paramref name="rowLimit"/>; <paramref name="start"/> itself when the
+    /// first is not (the rows from the limit on are not to be begun: a pause, a postponed row, the host stopping).
     /// </summary>
-    public static int BatchEnd(IReadOnlyList<PlannedEvent> events, int start, int batchSize, bool finishRowOnly)
+    public static int BatchEnd(IReadOnlyList<PlannedEvent> events, int start, int batchSize, int rowLimit)
     {
         var end = Math.Min(start + Math.Max(1, batchSize), events.Count);
-        if (!finishRowOnly)
-        {
-            return end;
-        }
-
-        var row = events[start].Row;
-        var last = start + 1;
-        while (last < end && events[last].Row == row)
+        var last = start;
+        while (last < end && events[last].Row < rowLimit)
         {
             last++;
         }
