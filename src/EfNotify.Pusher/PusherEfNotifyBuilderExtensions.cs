@@ -75,6 +75,8 @@ public static class PusherEfNotifyBuilderExtensions
 
         // The transport is a singleton holding this client, so connections are recycled by the handler itself
         // (PooledConnectionLifetime) rather than by the factory's handler rotation, which a held client never sees.
+        // Connections are kept alive and reused; MaxConnectionsPerServer stays unbounded, so each of the dispatcher's
+        // lanes (EfNotifyOptions.MaxRequestsInFlight) has one. A server that closes each connection (soketi) gets a new one.
         services.AddHttpClient<PusherClient>()
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(2) })
             .SetHandlerLifetime(Timeout.InfiniteTimeSpan)

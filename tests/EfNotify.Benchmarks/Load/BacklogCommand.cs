@@ -106,7 +106,7 @@ internal static class BacklogCommand
             ("database", LoadHost.StorageName),
             ("rows (one notification each)", $"{rows}"),
             ("received", $"{drained}{(complete ? "" : " (incomplete: nothing arrived for 15 s)")}"),
-            ("drain", $"{drainSeconds:0.0} s = {drainRate:0} events/s (one request in flight, claims of {options.ClaimBatchSize})"),
+            ("drain", $"{drainSeconds:0.0} s = {drainRate:0} events/s ({options.MaxRequestsInFlight} requests in flight, claims of {options.ClaimBatchSize})"),
             ("RSS before the drain", $"{rssBefore:0} MB"),
             ("peak RSS during the drain", $"{peak:0} MB ({(reset ? "VmHWM, reset before the drain" : "sampled VmRSS every 100 ms")}); soketi {Measure.StatusMegabytes("VmRSS", soketi.ProcessId):0} MB"),
             ("drain cost per event", drainCost),

@@ -62,10 +62,13 @@ public class ConfigurationConventionTests
         Assert.Equal(("app", "from code", "secret", "eu"), (options.AppId, options.Key, options.Secret, options.Cluster));
     }
 
-    [Fact]
-    public async Task A_bad_dispatcher_setting_fails_at_start_up_named_by_its_key_once()
+    [Theory]
+    [InlineData("ClaimBatchSize", "0", "between 1 and 10000")]
+    [InlineData("MaxRequestsInFlight", "0", "between 1 and 64")] // issue 13
+    [InlineData("MaxRequestsInFlight", "65", "between 1 and 64")]
+    public async Task A_bad_dispatcher_setting_fails_at_start_up_named_by_its_key_once(string setting, string value, string expected)
     {
-        var builder = Builder(new() { ["EfNotify:ClaimBatchSize"] = "0" });
+        var builder = Builder(new() { [$"EfNotify:{setting}"] = value });
         builder.Services.AddEfNotify<ShopContext>();
         builder.Services.AddEfNotify<ShopContext>();
         using var host = builder.Build();
@@ -73,8 +76,8 @@ public class ConfigurationConventionTests
         var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
 
         var failure = Assert.Single(ex.Failures);
-        Assert.StartsWith("EfNotify:ClaimBatchSize is invalid", failure, StringComparison.Ordinal);
-        Assert.Contains("between 1 and 10000", failure, StringComparison.Ordinal);
+        Assert.StartsWith($"EfNotify:{setting} is invalid", failure, StringComparison.Ordinal);
+        Assert.Contains(expected, failure, StringComparison.Ordinal);
     }
 
     [Fact]
