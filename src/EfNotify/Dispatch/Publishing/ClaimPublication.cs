@@ -12,6 +12,9 @@ internal sealed class RowState
     public bool Started { get; set; }
 
     public List<(string Item, string Reason)> Refused { get; } = [];
+
+    /// <summary>Whether an event of the row is held (<see cref="CoalescingStage"/>): the row stays pending, unrecorded.</summary>
+    public bool Held { get; set; }
 }
 
 /// <summary>
@@ -27,25 +30,39 @@ internal sealed record ClaimOutcome(IReadOnlyList<RowState> States, (int Row, st
 /// <summary>
 /// Publishes the rows of one claim in id order, in batches the transport accepts: numbers their events per channel
 /// (<see cref="ChannelSequences"/>), sends each batch (<see cref="BatchPublisher"/>) and, when the server refuses a
-/// batch, sends its events one by one so that only the refused ones are dead-lettered.
+/// batch, sends its events one by one so that only the refused ones are dead-lettered. Events of hot channels pass the
+/// <see cref="CoalescingStage"/> first.
 /// </summary>
-internal sealed partial class ClaimPublication(BatchPublisher publisher, ChannelSequences sequences, PauseGate pause, ILogger logger)
+internal sealed partial class ClaimPublication(
+    BatchPublisher publisher, ChannelSequences sequences, CoalescingStage coalescing, PauseGate pause, ILogger logger)
 {
-    public async Task<ClaimOutcome> PublishAsync(IReadOnlyList<OutboxMessage> rows, CancellationToken stoppingToken)
+    public Task<ClaimOutcome> PublishAsync(IReadOnlyList<OutboxMessage> rows, CancellationToken stoppingToken)
     {
         var states = new RowState[rows.Count];
         var events = new List<PlannedEvent>(rows.Count);
+        var maxDataBytes = publisher.MaxEventDataBytes - ChannelSequences.MaxAddedBytes - CoalescingStage.MaxAddedBytes;
         for (var r = 0; r < rows.Count; r++)
         {
             states[r] = new RowState();
-            var plan = PublishPlanner.PlanRow(r, rows[r].Payload, publisher.MaxEventDataBytes - ChannelSequences.MaxAddedBytes);
+            var plan = PublishPlanner.PlanRow(r, rows[r].Payload, maxDataBytes);
             states[r].Refused.AddRange(plan.Refused);
             events.AddRange(plan.Events);
             foreach (var (_, size) in plan.Shrunk)
             {
-                LogShrunk(logger, rows[r].Id, size, publisher.MaxEventDataBytes - ChannelSequences.MaxAddedBytes);
+                LogShrunk(logger, rows[r].Id, size, maxDataBytes);
             }
         }
+
+        return PublishAsync(rows, states, coalescing.Admit(rows, events), stoppingToken);
+    }
+
+    /// <summary>Publishes held events whose window ended (<see cref="CoalescingStage.TakeDue"/>).</summary>
+    public Task<ClaimOutcome> PublishDueAsync(DueClaim due, CancellationToken stoppingToken)
+        => PublishAsync(due.Rows, [.. due.States], due.Events, stoppingToken);
+
+    private async Task<ClaimOutcome> PublishAsync(
+        IReadOnlyList<OutboxMessage> rows, RowState[] states, List<PlannedEvent> events, CancellationToken stoppingToken)
+    {
 
         // A row is recorded as a whole, so a stop requested by the host is honoured only before a row's first
         // notification goes out: a row already partly published is finished, else its first notifications would be
@@ -87,6 +104,11 @@ internal sealed partial class ClaimPublication(BatchPublisher publisher, Channel
                     (stopped, unsent) = await PublishOneByOneAsync(rows, states, batch, stoppingToken).ConfigureAwait(false);
                     break;
             }
+        }
+
+        for (var r = 0; r < rows.Count; r++)
+        {
+            states[r].Held = coalescing.Holds(rows[r].Id);
         }
 
         return new ClaimOutcome(states, stopped, unsent);

@@ -32,6 +32,10 @@ internal sealed record OutcomePlan(List<long> Delivered, List<long> Released, Ro
                 var attempts = row.Attempts + 1;
                 retry = new RowRetry(row.Id, row.Count, attempts, now + schedule.Delay(attempts), stop.Reason, attempts >= maxAttempts);
             }
+            else if (state.Held)
+            {
+                continue; // kept pending and unrecorded: a held event goes out when its window ends, and the row is recorded then
+            }
             else if (state.Refused.Count == 0)
             {
                 plan.Delivered.Add(row.Id);
