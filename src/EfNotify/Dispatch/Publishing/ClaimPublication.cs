@@ -63,7 +63,6 @@ internal sealed partial class ClaimPublication(
     private async Task<ClaimOutcome> PublishAsync(
         IReadOnlyList<OutboxMessage> rows, RowState[] states, List<PlannedEvent> events, CancellationToken stoppingToken)
     {
-
         // A row is recorded as a whole, so a stop requested by the host is honoured only before a row's first
         // notification goes out: a row already partly published is finished, else its first notifications would be
         // published again by the next dispatcher. Rows not begun are released untouched (no attempt is counted).
