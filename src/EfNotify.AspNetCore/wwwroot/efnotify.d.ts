@@ -21,6 +21,8 @@ export interface Notification {
   source?: { entity: string; key: Key };
   /** Property values, when the notification includes them (IncludeValues). */
   values?: Record<string, unknown>;
+  /** With a coalescing window: how many changes this notification stands for (the latest one's data), when more than one. */
+  merged?: number;
   /** Present when the data was shrunk to its minimal form. */
   truncated?: true;
   /** The channel and action's sequence number (1, 2, …) within epoch: a jump means a missed notification. */

@@ -176,6 +176,7 @@ internal static class ChangeCapture
             SourceEntityName = notification.IsVia ? NotifyModel.GetChannelEntityName(entry.EntityType) : null,
             SourceKey = sourceKey,
             Values = values,
+            CoalesceMilliseconds = notification.CoalesceMilliseconds,
         };
     }
 

@@ -9,10 +9,12 @@ internal sealed record NotificationDefinition(
     IReadOnlyList<string> WhenChanged,
     string? Via,
     bool ToList,
-    IReadOnlyList<string> IncludeValues)
+    IReadOnlyList<string> IncludeValues,
+    TimeSpan Coalesce = default)
 {
     public static NotificationDefinition FromAttribute(NotifyAttribute attribute)
-        => new(attribute.Action, attribute.On, attribute.WhenChanged, attribute.Via, attribute.ToList, attribute.IncludeValues);
+        => new(attribute.Action, attribute.On, attribute.WhenChanged, attribute.Via, attribute.ToList, attribute.IncludeValues,
+            TimeSpan.FromMilliseconds(attribute.CoalesceMilliseconds));
 }
 
 /// <summary>

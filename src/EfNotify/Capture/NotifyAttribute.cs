@@ -43,6 +43,14 @@ public sealed class NotifyAttribute : Attribute
     /// only the entity name, key, action, change kind, time and notifier.
     /// </summary>
     public string[] IncludeValues { get; set; } = [];
+
+    /// <summary>
+    /// A coalescing window in milliseconds (1 to 10,000), for objects that change many times a second: the first change of a
+    /// quiet channel is sent at once, later changes to the same channel and action within the window are held and only the
+    /// latest is sent when the window ends, carrying <c>merged</c> (how many changes it stands for). The last change always
+    /// arrives. Default: 0, every change is sent.
+    /// </summary>
+    public int CoalesceMilliseconds { get; set; }
 }
 
 /// <summary>The kinds of change that fire a notification.</summary>

@@ -21,6 +21,8 @@ public sealed class NotifyBuilder<TEntity>
 
     internal List<string> IncludedValues { get; } = [];
 
+    internal TimeSpan CoalesceWindow { get; private set; }
+
     /// <summary>Fires only for the given kinds of change. Default: all.</summary>
     /// <param name="changes">The kinds of change.</param>
     /// <returns>This builder.</returns>
@@ -91,8 +93,21 @@ public sealed class NotifyBuilder<TEntity>
         return this;
     }
 
+    /// <summary>
+    /// Coalesces changes to the same channel and action within <paramref name="window"/> (1 ms to 10 s): the first change
+    /// of a quiet channel is sent at once, later ones within the window are held and only the latest is sent when the window
+    /// ends, with <c>merged</c> (how many changes it stands for). The last change always arrives. Default: every change is sent.
+    /// </summary>
+    /// <param name="window">The window; a value outside 1 ms to 10 s fails when the model is built.</param>
+    /// <returns>This builder.</returns>
+    public NotifyBuilder<TEntity> Coalesce(TimeSpan window)
+    {
+        CoalesceWindow = window;
+        return this;
+    }
+
     internal Capture.NotificationDefinition Build()
-        => new(Action, Changes, [.. WhenChangedProperties], ViaMember, IsList, [.. IncludedValues]);
+        => new(Action, Changes, [.. WhenChangedProperties], ViaMember, IsList, [.. IncludedValues], CoalesceWindow);
 
     private static string MemberName(Expression<Func<TEntity, object?>> expression)
     {

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Reflection;
 using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore.Infrastructure;
@@ -21,6 +22,9 @@ namespace EfNotify.Capture;
 internal sealed partial class NotifyConvention : IModelFinalizingConvention, IModelFinalizedConvention
 {
     public const int MaxActionLength = 200;
+
+    /// <summary>The longest coalescing window: a held row stays pending in the outbox, and must go out well within a row lease.</summary>
+    public static readonly TimeSpan MaxCoalesce = TimeSpan.FromSeconds(10);
 
     private readonly Dictionary<string, (IReadOnlyList<NotificationDefinition> Definitions, string? ChannelName)> _resolved =
         new(StringComparer.Ordinal);
@@ -122,6 +126,11 @@ internal sealed partial class NotifyConvention : IModelFinalizingConvention, IMo
             if (ActionProblem(action) is { } problem)
             {
                 throw Error(name, "has " + problem);
+            }
+
+            if (definition.Coalesce != TimeSpan.Zero && (definition.Coalesce < TimeSpan.FromMilliseconds(1) || definition.Coalesce > MaxCoalesce))
+            {
+                throw Error(name, $"has the notification '{action}' with a coalescing window of {definition.Coalesce.TotalMilliseconds.ToString(CultureInfo.InvariantCulture)} ms; it must be between 1 ms and 10,000 ms, or 0 for none");
             }
 
             if (definition.On == NotifyChanges.None)

@@ -46,6 +46,9 @@ internal sealed class NotifyModel
            ?? NotifyConvention.DefaultChannelName(entityType);
 
     private static CompiledNotification Compile(IEntityType entityType, NotificationDefinition definition)
+        => CompileTarget(entityType, definition) with { CoalesceMilliseconds = (int)Math.Ceiling(definition.Coalesce.TotalMilliseconds) };
+
+    private static CompiledNotification CompileTarget(IEntityType entityType, NotificationDefinition definition)
     {
         var whenChanged = definition.WhenChanged.Select(p => entityType.FindProperty(p)!).ToArray();
         var values = definition.IncludeValues.Select(p => entityType.FindProperty(p)!).ToArray();
@@ -93,4 +96,8 @@ internal sealed record CompiledNotification(
     string? ListChannel,
     IProperty[] KeyProperties,
     ValueConverter?[] KeyConverters,
-    bool IsVia);
+    bool IsVia)
+{
+    /// <summary>The coalescing window in milliseconds; 0 for none.</summary>
+    public int CoalesceMilliseconds { get; init; }
+}

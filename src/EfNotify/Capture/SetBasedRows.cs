@@ -57,7 +57,9 @@ internal sealed class SetBasedRows(SetBasedStatement statement, int rowLimit)
             if (notification.ListChannel is not null || OverLimit)
             {
                 var entity = notification.ListChannel is null ? notification.TargetEntityName : ownName;
-                result.Add(New(ChannelNames.ForList(entity), notification.Action, entity, [], kind, context, Count));
+                var listed = New(ChannelNames.ForList(entity), notification.Action, entity, [], kind, context, Count);
+                listed.CoalesceMilliseconds = notification.CoalesceMilliseconds;
+                result.Add(listed);
                 continue;
             }
 
@@ -76,6 +78,7 @@ internal sealed class SetBasedRows(SetBasedStatement statement, int rowLimit)
                 }
 
                 pending.Values = notification.IncludeValues.Length == 0 ? null : Values(row, notification);
+                pending.CoalesceMilliseconds = notification.CoalesceMilliseconds;
                 result.Add(pending);
             }
         }

@@ -66,7 +66,7 @@ internal sealed partial class OutboxDispatcher<TContext>(
                 await processor.ReleaseContextsAsync().ConfigureAwait(false);
                 await (result == PassResult.Paused
                     ? processor.Pause.WaitAsync(stoppingToken) // a commit does not cut a pause short
-                    : signal.WaitAsync(_options.PollingInterval, time, stoppingToken)).ConfigureAwait(false);
+                    : signal.WaitAsync(processor.NextWait(_options.PollingInterval), time, stoppingToken)).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {

@@ -37,6 +37,7 @@ internal sealed partial class OutboxProcessor<TContext> : IAsyncDisposable
     private readonly ExclusiveClaims<TContext> _exclusive;
     private readonly LeasedClaims _leased;
     private readonly ChannelSequences _sequences = new();
+    private readonly CoalescingStage _coalescing;
     private readonly ClaimPublication _publication;
     private readonly OutcomeRecorder _outcomes;
 
@@ -52,7 +53,8 @@ internal sealed partial class OutboxProcessor<TContext> : IAsyncDisposable
         _exclusive = new ExclusiveClaims<TContext>(services, _options, _time, new DeliveryRecorder(_deliveryWrites, schedule, _time, _logger));
         _leased = new LeasedClaims(owner, _options, _time);
         Pause = new PauseGate(schedule, _time, parts.Instrumentation, _monitor, _logger);
-        _publication = new ClaimPublication(new BatchPublisher(transport, pipeline, parts.Instrumentation, Pause, owner), _sequences, Pause, _options.MaxRequestsInFlight, _logger);
+        _coalescing = new CoalescingStage(_time);
+        _publication = new ClaimPublication(new BatchPublisher(transport, pipeline, parts.Instrumentation, Pause, owner), _sequences, _coalescing, Pause, _options.MaxRequestsInFlight, _logger);
         _outcomes = new OutcomeRecorder(schedule, _options, _time, parts.Instrumentation, _logger);
     }
 
@@ -60,7 +62,17 @@ internal sealed partial class OutboxProcessor<TContext> : IAsyncDisposable
 
     public async Task<PassResult> RunAsync(CancellationToken stoppingToken)
     {
-        var full = await _context.RunAsync(DispatchOnceAsync, stoppingToken).ConfigureAwait(false);
+        bool full;
+        try
+        {
+            full = await _context.RunAsync(DispatchOnceAsync, stoppingToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            _coalescing.Reset(); // what it held stays pending in the outbox and is claimed again
+            throw;
+        }
+
         await ReportAsync(stoppingToken).ConfigureAwait(false);
         return Pause.IsPaused ? PassResult.Paused : full ? PassResult.More : PassResult.Idle;
     }
@@ -99,21 +111,28 @@ internal sealed partial class OutboxProcessor<TContext> : IAsyncDisposable
         if (state == LeaderState.Standby)
         {
             _sequences.Reset(); // the leader numbers the channels now; leading again starts a new epoch
+            _coalescing.Reset(); // held rows stay pending: the leader publishes them
             return false; // another instance publishes; this one stands by
         }
 
         IClaimStrategy claims = state == LeaderState.Exclusive ? _exclusive : _leased;
-        var rows = await claims.ClaimAsync(db, cancellationToken).ConfigureAwait(false);
+        // Fenced: losing the lock stops publishing before the next request, as a stop of the host does.
+        using var fenced = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _leadership.Lost);
+        if (!await PublishDueAsync(db, claims, fenced.Token).ConfigureAwait(false))
+        {
+            return false;
+        }
+
+        var rows = await claims.ClaimAsync(db, _coalescing.HeldRows, cancellationToken).ConfigureAwait(false);
         if (rows.Count == 0)
         {
             return false;
         }
 
         LogClaimed(_logger, rows.Count, rows[0].Id, rows[^1].Id);
-        // Fenced: losing the lock stops publishing before the next request, as a stop of the host does.
-        using var fenced = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _leadership.Lost);
         var outcome = await _publication.PublishAsync(rows, fenced.Token).ConfigureAwait(false);
         await _outcomes.RecordAsync(db, claims, rows, outcome).ConfigureAwait(false);
+        await SettleCoalescingAsync(db, claims, rows, outcome).ConfigureAwait(false);
         if (!outcome.Complete)
         {
             await claims.AbandonAsync().ConfigureAwait(false); // what was read ahead must not overtake a row that waits for a retry

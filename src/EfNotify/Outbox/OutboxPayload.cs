@@ -15,7 +15,8 @@ namespace EfNotify.Outbox;
 /// </code>
 /// An item is <c>[channel, event, entity, key, change]</c>, where the event is also the message's <c>action</c> and the
 /// change is <c>a</c>dded, <c>m</c>odified, <c>d</c>eleted or <c>n</c>otified. A sixth element, present only when
-/// needed, holds <c>source</c> and <c>values</c> as browsers receive them, and <c>at</c>, <c>by</c> or <c>socketId</c>
+/// needed, holds <c>source</c> and <c>values</c> as browsers receive them, <c>window</c> (a coalescing window in ms, for the
+/// dispatcher only), and <c>at</c>, <c>by</c> or <c>socketId</c>
 /// where the item differs from the row (<c>null</c> for "none"). Item <c>i</c>'s id is the row's id with <c>i</c>
 /// XORed into its last four bytes, so it is a UUIDv7 still and the same on every publication.
 /// Rows of the first format, a JSON array of <c>{"channel","event","socketId","data"}</c>, are still read.
@@ -37,8 +38,10 @@ internal static class OutboxPayload
         => PayloadWriter.Write(notifications, start, count, time);
 
     /// <summary>The notifications of a row, in order, as the dispatcher publishes them.</summary>
+    /// <param name="payload">The row's payload.</param>
+    /// <param name="windows">When given, receives each notification's coalescing window (zero for none), in the same order.</param>
     /// <exception cref="JsonException">The payload is not one this version reads.</exception>
-    public static List<OutgoingEvent> Read(string payload)
+    public static List<OutgoingEvent> Read(string payload, List<TimeSpan>? windows = null)
     {
         using var document = JsonDocument.Parse(payload);
         var root = document.RootElement;
@@ -50,6 +53,7 @@ internal static class OutboxPayload
                 var socketId = element.TryGetProperty("socketId", out var socket) ? socket.GetString() : null;
                 events.Add(new OutgoingEvent(
                     element.GetProperty("channel").GetString()!, element.GetProperty("event").GetString()!, element.GetProperty("data").GetRawText(), socketId));
+                windows?.Add(TimeSpan.Zero);
             }
 
             return events;
@@ -62,6 +66,7 @@ internal static class OutboxPayload
             var item = PayloadItem.Read(element, index++, row);
             var socketId = IsAny(item.SocketId) ? item.SocketId.GetString() : null;
             events.Add(new OutgoingEvent(item.Channel.GetString()!, item.Name.GetString()!, BrowserMessage.Write(item), socketId));
+            windows?.Add(item.Window.ValueKind == JsonValueKind.Number && item.Window.TryGetInt32(out var ms) && ms > 0 ? TimeSpan.FromMilliseconds(ms) : TimeSpan.Zero);
         }
 
         return events;
@@ -163,12 +168,13 @@ internal static class OutboxPayload
         Copy(writer, item.Entity);
         Copy(writer, item.Key);
         Copy(writer, item.Change);
-        if (IsAny(item.Source) || IsAny(item.Values) || IsAny(item.Count))
+        if (IsAny(item.Source) || IsAny(item.Values) || IsAny(item.Count) || IsAny(item.Window))
         {
             writer.WriteStartObject();
             CopyIfAny(writer, "source", item.Source);
             CopyIfAny(writer, "values", item.Values);
             CopyIfAny(writer, "count", item.Count);
+            CopyIfAny(writer, "window", item.Window);
             writer.WriteEndObject();
         }
 

@@ -10,6 +10,9 @@ internal readonly record struct PayloadItem(
     Guid Id, JsonElement Channel, JsonElement Name, JsonElement Entity, JsonElement Key, JsonElement Change,
     JsonElement At, JsonElement By, JsonElement SocketId, JsonElement Source, JsonElement Values, JsonElement Count)
 {
+    /// <summary>The coalescing window in milliseconds (<c>"window"</c>), or none; the dispatcher's, never in the message.</summary>
+    public JsonElement Window { get; init; }
+
     /// <summary>The parts of a second-format row: its id and what its items share.</summary>
     /// <exception cref="JsonException">The row is not of the second format.</exception>
     public static PayloadItem ReadRow(JsonElement root, out JsonElement items)
@@ -85,6 +88,7 @@ internal readonly record struct PayloadItem(
                 "source" => own with { Source = property.Value },
                 "values" => own with { Values = property.Value },
                 "count" => own with { Count = property.Value },
+                "window" => own with { Window = property.Value },
                 _ => own,
             };
         }

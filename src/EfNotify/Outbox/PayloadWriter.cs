@@ -49,7 +49,8 @@ internal static class PayloadWriter
         var at = notification.At != first.At;
         var by = !string.Equals(notification.By, first.By, StringComparison.Ordinal);
         var socketId = !string.Equals(notification.SocketId, first.SocketId, StringComparison.Ordinal);
-        if (at || by || socketId || notification.SourceEntityName is not null || notification.Values is not null || notification.Count is not null)
+        if (at || by || socketId || notification.SourceEntityName is not null || notification.Values is not null || notification.Count is not null
+            || notification.CoalesceMilliseconds > 0)
         {
             WriteExtra(writer, notification, at, by, socketId);
         }
@@ -100,6 +101,11 @@ internal static class PayloadWriter
         if (notification.Count is { } count)
         {
             writer.WriteNumber("count", count);
+        }
+
+        if (notification.CoalesceMilliseconds > 0)
+        {
+            writer.WriteNumber("window", notification.CoalesceMilliseconds);
         }
 
         writer.WriteEndObject();

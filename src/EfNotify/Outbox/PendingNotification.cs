@@ -28,6 +28,9 @@ internal sealed class PendingNotification
     /// <summary>How many changes this notification stands for, when it stands for several (a set-based statement's rows).</summary>
     public int? Count { get; set; }
 
+    /// <summary>The coalescing window in milliseconds the dispatcher applies to this notification's channel and action; 0 for none.</summary>
+    public int CoalesceMilliseconds { get; set; }
+
     /// <summary>Several changes to one object and action in one transaction become one notification.</summary>
     public void MergeLater(PendingNotification later)
     {
@@ -38,6 +41,7 @@ internal sealed class PendingNotification
             _ => later.Change,
         };
         At = later.At;
+        CoalesceMilliseconds = Math.Max(CoalesceMilliseconds, later.CoalesceMilliseconds);
         Values = later.Values ?? Values;
         if (Count is not null || later.Count is not null)
         {

@@ -34,6 +34,12 @@ public class ModelValidationTests
         public int Id { get; set; }
     }
 
+    [Notify("changed", CoalesceMilliseconds = 20_000)]
+    public class SlowWindow
+    {
+        public int Id { get; set; }
+    }
+
     [Notify("changed")]
     public class NoKey
     {
@@ -110,6 +116,22 @@ public class ModelValidationTests
     [Fact]
     public void Unknown_watched_property_is_refused()
         => Assert.Contains("'Missing'", ModelError(m => { m.Entity<BadProperty>(); m.AddEfNotifyOutbox(); }).Message, StringComparison.Ordinal);
+
+    [Fact]
+    public void A_coalescing_window_over_10_s_names_the_entity_the_action_and_the_bounds_issue_15()
+    {
+        var error = ModelError(m => { m.Entity<SlowWindow>(); m.AddEfNotifyOutbox(); });
+
+        Assert.Contains("'SlowWindow' has the notification 'changed' with a coalescing window of 20000 ms", error.Message, StringComparison.Ordinal);
+        Assert.Contains("between 1 ms and 10,000 ms", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_negative_fluent_coalescing_window_is_refused_issue_15()
+        => Assert.Contains(
+            "'Plain' has the notification 'moved' with a coalescing window of -5 ms",
+            ModelError(m => { m.Entity<Plain>().Notify("moved", n => n.Coalesce(TimeSpan.FromMilliseconds(-5))); m.AddEfNotifyOutbox(); }).Message,
+            StringComparison.Ordinal);
 
     [Fact]
     public void Keyless_entity_is_refused()

@@ -9,7 +9,7 @@ public class OutcomePlanTests
     private static readonly DateTime Now = new(2026, 12, 1, 18, 0, 0, DateTimeKind.Utc);
     private static readonly RetrySchedule Schedule = new(TimeSpan.FromMilliseconds(200), TimeSpan.FromMinutes(1));
 
-    /// <param name="states">Per row: <c>d</c> delivered, <c>r</c> refused whole, <c>dr</c> partly refused, <c>-</c> not finished.</param>
+    /// <param name="states">Per row: <c>d</c> delivered, <c>r</c> refused whole, <c>dr</c> partly refused, <c>h</c> held, <c>-</c> not finished.</param>
     [Theory]
     [InlineData("d d d d", null, "1 2 3 4", "", "", "")]
     [InlineData("d - - -", null, "1", "2 3 4", "", "")] // a pause or a stop: the rest is released, no attempt counted
@@ -18,6 +18,7 @@ public class OutcomePlanTests
     [InlineData("d r dr d", null, "1 4", "", "", "2:whole 3:part")]
     [InlineData("r d - -", 2, "2", "4", "3", "1:whole")]
     [InlineData("d - d d", 1, "1 3 4", "", "2", "")] // issue 13: rows finished on other lanes are recorded
+    [InlineData("d h d d", null, "1 3 4", "", "", "")] // issue 15: a row with a held event stays pending, unrecorded, until it goes out
     public void Each_row_is_delivered_released_retried_or_dead_lettered_by_its_own_state(
         string states, int? stoppedRow, string delivered, string released, string retried, string deadLettered)
     {
@@ -74,7 +75,7 @@ public class OutcomePlanTests
     {
         var rowStates = states.Split(' ').Select(s =>
         {
-            var state = new RowState { Pending = s == "-" ? 1 : 0, Delivered = s.Contains('d', StringComparison.Ordinal) ? 1 : 0 };
+            var state = new RowState { Pending = s == "-" ? 1 : 0, Delivered = s.Contains('d', StringComparison.Ordinal) ? 1 : 0, Held = s.Contains('h', StringComparison.Ordinal) };
             if (s.Contains('r', StringComparison.Ordinal))
             {
                 state.Refused.Add(("[]", "400: refused"));

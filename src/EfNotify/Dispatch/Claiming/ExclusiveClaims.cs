@@ -31,7 +31,7 @@ internal sealed class ExclusiveClaims<TContext> : IClaimStrategy, IAsyncDisposab
 
     public DeliveryRecorder Recorder { get; }
 
-    public async Task<IReadOnlyList<OutboxMessage>> ClaimAsync(DbContext db, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<OutboxMessage>> ClaimAsync(DbContext db, IReadOnlyCollection<long> held, CancellationToken cancellationToken)
     {
         List<OutboxMessage> rows;
         if (_prefetch is { } prefetch)
@@ -42,12 +42,12 @@ internal sealed class ExclusiveClaims<TContext> : IClaimStrategy, IAsyncDisposab
         else
         {
             _claimedFromStart = _time.GetUtcNow().UtcDateTime;
-            rows = await ClaimAsync(db, Recorder.Unrecorded(), null, cancellationToken).ConfigureAwait(false);
+            rows = await ClaimAsync(db, Excluded(held), null, cancellationToken).ConfigureAwait(false);
         }
 
         if (rows.Count == _options.ClaimBatchSize)
         {
-            Prefetch(rows, cancellationToken);
+            Prefetch(rows, held, cancellationToken);
         }
 
         return rows;
@@ -104,7 +104,7 @@ internal sealed class ExclusiveClaims<TContext> : IClaimStrategy, IAsyncDisposab
     /// second it starts from the first pending row again, skipping what awaits its record, since on PostgreSQL a
     /// transaction can commit a row whose id is below rows already visible.
     /// </summary>
-    private void Prefetch(IReadOnlyList<OutboxMessage> rows, CancellationToken cancellationToken)
+    private void Prefetch(IReadOnlyList<OutboxMessage> rows, IReadOnlyCollection<long> held, CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow().UtcDateTime;
         long? after = rows[^1].Id;
@@ -114,6 +114,7 @@ internal sealed class ExclusiveClaims<TContext> : IClaimStrategy, IAsyncDisposab
             _claimedFromStart = now;
             after = null;
             var skipped = new HashSet<long>(Recorder.Unrecorded());
+            skipped.UnionWith(held);
             skipped.UnionWith(rows.Select(r => r.Id));
             excluded = skipped;
         }
@@ -123,6 +124,10 @@ internal sealed class ExclusiveClaims<TContext> : IClaimStrategy, IAsyncDisposab
             () => _prefetchContext.RunAsync((db, token) => ClaimAsync(db, excluded, after, token), cancellationToken),
             cancellationToken);
     }
+
+    /// <summary>What a claim skips: rows awaiting their delivery record, and held rows.</summary>
+    private IReadOnlyCollection<long> Excluded(IReadOnlyCollection<long> held)
+        => held.Count == 0 ? Recorder.Unrecorded() : [.. Recorder.Unrecorded().Union(held)];
 
     private Task<List<OutboxMessage>> ClaimAsync(DbContext db, IReadOnlyCollection<long> excluded, long? after, CancellationToken cancellationToken)
         => OutboxStore.ClaimAsync(

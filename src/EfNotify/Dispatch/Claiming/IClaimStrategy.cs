@@ -10,8 +10,11 @@ namespace EfNotify.Dispatch;
 /// </summary>
 internal interface IClaimStrategy
 {
-    /// <summary>The oldest due pending rows, in id order, up to <see cref="EfNotifyOptions.ClaimBatchSize"/>.</summary>
-    Task<IReadOnlyList<OutboxMessage>> ClaimAsync(DbContext db, CancellationToken cancellationToken);
+    /// <summary>
+    /// The oldest due pending rows, in id order, up to <see cref="EfNotifyOptions.ClaimBatchSize"/>, except the
+    /// <paramref name="held"/> ones (rows whose events wait in the <see cref="CoalescingStage"/>).
+    /// </summary>
+    Task<IReadOnlyList<OutboxMessage>> ClaimAsync(DbContext db, IReadOnlyCollection<long> held, CancellationToken cancellationToken);
 
     /// <summary>Called when a claim was not published in full: anything read ahead must not overtake a row left for later.</summary>
     Task AbandonAsync();

@@ -12,7 +12,8 @@ internal sealed class LeasedClaims(string owner, EfNotifyOptions options, TimePr
 {
     private static readonly CancellationToken None = CancellationToken.None;
 
-    public async Task<IReadOnlyList<OutboxMessage>> ClaimAsync(DbContext db, CancellationToken cancellationToken)
+    /// <remarks>Held rows keep their lease until their held events are published, so no claim takes them meanwhile.</remarks>
+    public async Task<IReadOnlyList<OutboxMessage>> ClaimAsync(DbContext db, IReadOnlyCollection<long> held, CancellationToken cancellationToken)
         => await OutboxStore.ClaimAsync(db, owner, time.GetUtcNow().UtcDateTime, options.LeaseDuration, options.ClaimBatchSize, [], cancellationToken)
             .ConfigureAwait(false);
 

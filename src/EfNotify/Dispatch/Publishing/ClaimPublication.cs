@@ -12,6 +12,9 @@ internal sealed class RowState
     public int Pending { get; set; }
 
     public List<(string Item, string Reason)> Refused { get; } = [];
+
+    /// <summary>Whether an event of the row is held (<see cref="CoalescingStage"/>): the row stays pending, unrecorded.</summary>
+    public bool Held { get; set; }
 }
 
 /// <summary>
@@ -31,35 +34,62 @@ internal sealed record ClaimOutcome(IReadOnlyList<RowState> States, (int Row, st
 /// (<see cref="ChannelLanes"/>), whose batches go one after the other in id order, so each channel's events arrive in
 /// order. Numbers the events per channel (<see cref="ChannelSequences"/>), sends each batch
 /// (<see cref="BatchPublisher"/>) and, when the server refuses a batch, sends its events one by one so that only the
-/// refused ones are dead-lettered. What the lanes share is a <see cref="ClaimRun"/>.
+/// refused ones are dead-lettered. What the lanes share is a <see cref="ClaimRun"/>. Events of hot channels pass the
+/// <see cref="CoalescingStage"/> first.
 /// </summary>
-internal sealed partial class ClaimPublication(BatchPublisher publisher, ChannelSequences sequences, PauseGate pause, int lanes, ILogger logger)
+internal sealed partial class ClaimPublication(
+    BatchPublisher publisher, ChannelSequences sequences, CoalescingStage coalescing, PauseGate pause, int lanes, ILogger logger)
 {
-    public async Task<ClaimOutcome> PublishAsync(IReadOnlyList<OutboxMessage> rows, CancellationToken stoppingToken)
+    public Task<ClaimOutcome> PublishAsync(IReadOnlyList<OutboxMessage> rows, CancellationToken stoppingToken)
     {
         var states = new RowState[rows.Count];
         var events = new List<PlannedEvent>(rows.Count);
+        var maxDataBytes = publisher.MaxEventDataBytes - ChannelSequences.MaxAddedBytes - CoalescingStage.MaxAddedBytes;
         for (var r = 0; r < rows.Count; r++)
         {
             states[r] = new RowState();
-            var plan = PublishPlanner.PlanRow(r, rows[r].Payload, publisher.MaxEventDataBytes - ChannelSequences.MaxAddedBytes);
+            var plan = PublishPlanner.PlanRow(r, rows[r].Payload, maxDataBytes);
             states[r].Refused.AddRange(plan.Refused);
-            states[r].Pending = plan.Events.Count;
             events.AddRange(plan.Events);
             foreach (var (_, size) in plan.Shrunk)
             {
-                LogShrunk(logger, rows[r].Id, size, publisher.MaxEventDataBytes - ChannelSequences.MaxAddedBytes);
+                LogShrunk(logger, rows[r].Id, size, maxDataBytes);
             }
         }
 
+        return PublishAsync(rows, states, coalescing.Admit(rows, events), stoppingToken);
+    }
+
+    /// <summary>Publishes held events whose window ended (<see cref="CoalescingStage.TakeDue"/>).</summary>
+    public Task<ClaimOutcome> PublishDueAsync(DueClaim due, CancellationToken stoppingToken)
+        => PublishAsync(due.Rows, [.. due.States], due.Events, stoppingToken);
+
+    private async Task<ClaimOutcome> PublishAsync(
+        IReadOnlyList<OutboxMessage> rows, RowState[] states, List<PlannedEvent> events, CancellationToken stoppingToken)
+    {
         // A row is recorded as a whole, so a stop requested by the host is honoured only before a row's first
         // notification goes out: a row already partly published is finished, else its first notifications would be
         // published again by the next dispatcher. Rows not begun are released untouched (no attempt is counted).
+        foreach (var state in states)
+        {
+            state.Pending = 0; // held events are not published now: a row waits only for the events of this publish
+        }
+
+        foreach (var planned in events)
+        {
+            states[planned.Row].Pending++;
+        }
+
         var run = new ClaimRun(states, pause.IsPaused, stoppingToken);
         await Task.WhenAll(ChannelLanes.Split(events, lanes).Select(lane => PublishLaneAsync(rows, run, lane))).ConfigureAwait(false);
         if (run.Pause is { } refusal)
         {
             pause.Refused(refusal); // once per claim, after every lane's answer: no event is at fault, the rows stay pending
+        }
+
+        for (var r = 0; r < rows.Count; r++)
+        {
+            states[r].Held = coalescing.Holds(rows[r].Id);
         }
 
         return run.Outcome();

@@ -34,6 +34,10 @@ internal sealed record OutcomePlan(List<long> Delivered, List<long> Released, Ro
             {
                 plan.Released.Add(row.Id); // not finished (a pause, a stop, a row postponed before it): no attempt is counted
             }
+            else if (state.Held)
+            {
+                continue; // kept pending and unrecorded: a held event goes out when its window ends, and the row is recorded then
+            }
             else if (state.Refused.Count == 0)
             {
                 plan.Delivered.Add(row.Id);

@@ -9,6 +9,9 @@ internal sealed record PlannedEvent(int Row, int Index, OutgoingEvent Event, lon
 {
     /// <summary>An event of a row in the first payload format: published as written, without a sequence number.</summary>
     public bool Unnumbered { get; init; }
+
+    /// <summary>The coalescing window of its channel and action (<see cref="CoalescingStage"/>); zero for none.</summary>
+    public TimeSpan Window { get; init; }
 }
 
 /// <summary>The notifications of one outbox row that fit the transport, and those refused before any request.</summary>
@@ -46,9 +49,10 @@ internal static class PublishPlanner
     public static RowPlan PlanRow(int row, string payload, int maxDataBytes)
     {
         List<OutgoingEvent> read;
+        List<TimeSpan> windows = [];
         try
         {
-            read = OutboxPayload.Read(payload);
+            read = OutboxPayload.Read(payload, windows);
         }
         catch (JsonException exception)
         {
@@ -78,7 +82,7 @@ internal static class PublishPlanner
                 outgoing = outgoing with { Data = data };
             }
 
-            events.Add(new PlannedEvent(row, index, outgoing) { Unnumbered = unnumbered });
+            events.Add(new PlannedEvent(row, index, outgoing) { Unnumbered = unnumbered, Window = windows[index] });
         }
 
         return new RowPlan(events, refused, shrunk);
