@@ -21,7 +21,7 @@ namespace EfNotify.Capture;
 /// </remarks>
 internal sealed class EfNotifyInterceptor(
     TimeProvider time, INotifierContext notifier, IOutboxSignal signal, EfNotifyInstrumentation instrumentation)
-    : SaveChangesInterceptor, IDbTransactionInterceptor
+    : SaveChangesInterceptor, IDbTransactionInterceptor, IDbCommandInterceptor
 {
     private readonly CaptureEnvironment _environment = new(time, notifier, signal, instrumentation);
 
@@ -77,6 +77,31 @@ internal sealed class EfNotifyInterceptor(
     public override ValueTask<InterceptionResult> ThrowingConcurrencyExceptionAsync(
         ConcurrencyExceptionEventData eventData, InterceptionResult result, CancellationToken cancellationToken = default)
         => ValueTask.FromResult(ThrowingConcurrencyException(eventData, result));
+
+    /// <remarks>Every command of the context passes here; only the first of a save's batch does any work.</remarks>
+    public InterceptionResult<DbDataReader> ReaderExecuting(DbCommand command, CommandEventData eventData, InterceptionResult<DbDataReader> result)
+    {
+        if (eventData.CommandSource == CommandSource.SaveChanges && !result.HasResult)
+        {
+            OutboxRows.AppendToSave(command, eventData.Context, _environment);
+        }
+
+        return result;
+    }
+
+    public ValueTask<InterceptionResult<DbDataReader>> ReaderExecutingAsync(
+        DbCommand command, CommandEventData eventData, InterceptionResult<DbDataReader> result, CancellationToken cancellationToken = default)
+        => ValueTask.FromResult(ReaderExecuting(command, eventData, result));
+
+    public DbTransaction TransactionStarted(DbConnection connection, TransactionEndEventData eventData, DbTransaction result)
+    {
+        Find(eventData.Context)?.TransactionStarted();
+        return result;
+    }
+
+    public ValueTask<DbTransaction> TransactionStartedAsync(
+        DbConnection connection, TransactionEndEventData eventData, DbTransaction result, CancellationToken cancellationToken = default)
+        => ValueTask.FromResult(TransactionStarted(connection, eventData, result));
 
     public InterceptionResult TransactionCommitting(DbTransaction transaction, TransactionEventData eventData, InterceptionResult result)
     {
