@@ -21,12 +21,15 @@ namespace EfNotify.Capture;
 /// </remarks>
 internal sealed class EfNotifyInterceptor(
     TimeProvider time, INotifierContext notifier, IOutboxSignal signal, EfNotifyInstrumentation instrumentation)
-    : SaveChangesInterceptor, IDbTransactionInterceptor, IDbCommandInterceptor
+    : SaveChangesInterceptor, IDbTransactionInterceptor
 {
     private readonly CaptureEnvironment _environment = new(time, notifier, signal, instrumentation);
 
     /// <summary>The time and notifier of a capture now (also for set-based statements).</summary>
     internal CaptureContext NewCaptureContext() => _environment.Context();
+
+    /// <summary>The clock, notifier and commit signal of every capture (also for a save's batch).</summary>
+    internal CaptureEnvironment Environment => _environment;
 
     public override InterceptionResult<int> SavingChanges(DbContextEventData eventData, InterceptionResult<int> result)
     {
@@ -77,21 +80,6 @@ internal sealed class EfNotifyInterceptor(
     public override ValueTask<InterceptionResult> ThrowingConcurrencyExceptionAsync(
         ConcurrencyExceptionEventData eventData, InterceptionResult result, CancellationToken cancellationToken = default)
         => ValueTask.FromResult(ThrowingConcurrencyException(eventData, result));
-
-    /// <remarks>Every command of the context passes here; only the first of a save's batch does any work.</remarks>
-    public InterceptionResult<DbDataReader> ReaderExecuting(DbCommand command, CommandEventData eventData, InterceptionResult<DbDataReader> result)
-    {
-        if (eventData.CommandSource == CommandSource.SaveChanges && !result.HasResult)
-        {
-            OutboxRows.AppendToSave(command, eventData.Context, _environment);
-        }
-
-        return result;
-    }
-
-    public ValueTask<InterceptionResult<DbDataReader>> ReaderExecutingAsync(
-        DbCommand command, CommandEventData eventData, InterceptionResult<DbDataReader> result, CancellationToken cancellationToken = default)
-        => ValueTask.FromResult(ReaderExecuting(command, eventData, result));
 
     public DbTransaction TransactionStarted(DbConnection connection, TransactionEndEventData eventData, DbTransaction result)
     {

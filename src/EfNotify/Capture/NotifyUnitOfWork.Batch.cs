@@ -20,7 +20,8 @@ internal sealed partial class NotifyUnitOfWork
     /// <summary>
     /// At the first command of an implicit save in <paramref name="transaction"/>: the notifications to append to it,
     /// or null when there are none or they must wait for the commit (a key the database generates, a queued
-    /// <c>Notify</c>). Asked once per transaction: a save that EF retries in a new transaction is captured again.
+    /// <c>Notify</c>, an unmapped outbox: the commit reports it). Asked once per transaction, and cheap for every other
+    /// command of the save; a save that EF retries in a new transaction is captured again.
     /// </summary>
     public List<PendingNotification>? TakeBatch(DbContext context, DbTransaction transaction, CaptureEnvironment environment)
     {
@@ -31,7 +32,7 @@ internal sealed partial class NotifyUnitOfWork
 
         _batchTransaction = transaction;
         _batchWritten = -1;
-        if (_queued.Count > 0)
+        if (_queued.Count > 0 || context.Model.FindEntityType(typeof(OutboxMessage)) is null)
         {
             return null;
         }

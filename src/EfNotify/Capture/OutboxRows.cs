@@ -37,7 +37,7 @@ internal static class OutboxRows
     /// </summary>
     public static void AppendToSave(DbCommand command, DbContext? context, CaptureEnvironment environment)
     {
-        if (context is null || command.Transaction is not { } transaction || context.Model.FindEntityType(typeof(OutboxMessage)) is null)
+        if (context is null || command.Transaction is not { } transaction)
         {
             return;
         }
