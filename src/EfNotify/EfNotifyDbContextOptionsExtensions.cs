@@ -26,6 +26,10 @@ public static class EfNotifyDbContextOptionsExtensions
         ((IDbContextOptionsBuilderInfrastructure)optionsBuilder).AddOrUpdateExtension(
             optionsBuilder.Options.FindExtension<EfNotifyOptionsExtension>() ?? new EfNotifyOptionsExtension());
         optionsBuilder.AddInterceptors(interceptor);
+        if (SaveBatchInterceptor.Helps(optionsBuilder.Options))
+        {
+            optionsBuilder.AddInterceptors(serviceProvider.GetRequiredService<SaveBatchInterceptor>());
+        }
 
         // A command interceptor is called for every command of the context: only when set-based changes are to notify.
         return serviceProvider.GetRequiredService<IOptions<EfNotifyOptions>>().Value.CaptureSetBasedChanges

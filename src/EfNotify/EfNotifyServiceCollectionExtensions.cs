@@ -78,6 +78,7 @@ public static class EfNotifyServiceCollectionExtensions
             sp.GetRequiredService<OutboxMonitor>(), sp.GetRequiredService<TimeProvider>(), sp.GetService<IMeterFactory>()));
         services.TryAddSingleton<EfNotifyInterceptor>();
         services.TryAddSingleton<SetBasedInterceptor>();
+        services.TryAddSingleton<SaveBatchInterceptor>();
         services.TryAddSingleton<DispatcherRole<TContext>>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, OutboxDispatcher<TContext>>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, OutboxCleanup<TContext>>());

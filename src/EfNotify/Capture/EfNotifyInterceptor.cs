@@ -28,6 +28,9 @@ internal sealed class EfNotifyInterceptor(
     /// <summary>The time and notifier of a capture now (also for set-based statements).</summary>
     internal CaptureContext NewCaptureContext() => _environment.Context();
 
+    /// <summary>The clock, notifier and commit signal of every capture (also for a save's batch).</summary>
+    internal CaptureEnvironment Environment => _environment;
+
     public override InterceptionResult<int> SavingChanges(DbContextEventData eventData, InterceptionResult<int> result)
     {
         UnitOfWork(eventData.Context!).BeginSave(eventData.Context!, _environment);
@@ -77,6 +80,16 @@ internal sealed class EfNotifyInterceptor(
     public override ValueTask<InterceptionResult> ThrowingConcurrencyExceptionAsync(
         ConcurrencyExceptionEventData eventData, InterceptionResult result, CancellationToken cancellationToken = default)
         => ValueTask.FromResult(ThrowingConcurrencyException(eventData, result));
+
+    public DbTransaction TransactionStarted(DbConnection connection, TransactionEndEventData eventData, DbTransaction result)
+    {
+        Find(eventData.Context)?.TransactionStarted();
+        return result;
+    }
+
+    public ValueTask<DbTransaction> TransactionStartedAsync(
+        DbConnection connection, TransactionEndEventData eventData, DbTransaction result, CancellationToken cancellationToken = default)
+        => ValueTask.FromResult(TransactionStarted(connection, eventData, result));
 
     public InterceptionResult TransactionCommitting(DbTransaction transaction, TransactionEventData eventData, InterceptionResult result)
     {

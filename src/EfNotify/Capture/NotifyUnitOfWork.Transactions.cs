@@ -44,6 +44,11 @@ internal sealed partial class NotifyUnitOfWork
         var capture = environment.Context();
         if (_save == SaveKind.Implicit)
         {
+            if (WroteInBatch(transaction))
+            {
+                return null;
+            }
+
             // The save's own transaction: the commands have run, keys are known, entry states are intact.
             _pending.Clear();
             ChangeCapture.Tracked(context, NotifyModel.Get(context.Model), capture, _pending, deferred: null);
@@ -74,6 +79,7 @@ internal sealed partial class NotifyUnitOfWork
     public void Discard(DbContext context, DbTransaction transaction)
     {
         _written = -1;
+        ResetBatch();
         if (_save == SaveKind.Implicit && IsSaving(context))
         {
             _pending.Clear(); // the save's own transaction: the save fails next

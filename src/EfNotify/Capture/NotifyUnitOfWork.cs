@@ -118,6 +118,7 @@ internal sealed partial class NotifyUnitOfWork : IResettableService
         var save = _save;
         _save = SaveKind.None;
         _saveTakesQueuedUpTo = 0;
+        ResetBatch();
         if (save == SaveKind.Implicit)
         {
             RestoreBehavior(context);
@@ -162,6 +163,7 @@ internal sealed partial class NotifyUnitOfWork : IResettableService
     public void SaveFailed(DbContext context)
     {
         RestoreBehavior(context);
+        ResetBatch();
         _save = SaveKind.None;
         if (_saveTakesQueuedUpTo > 0)
         {
@@ -216,24 +218,13 @@ internal sealed partial class NotifyUnitOfWork : IResettableService
         _restoreBehavior = null;
         _saveTakesQueuedUpTo = 0;
         _written = -1;
+        ResetBatch();
     }
 
     public Task ResetStateAsync(CancellationToken cancellationToken = default)
     {
         ResetState();
         return Task.CompletedTask;
-    }
-
-    private static bool IsSaving(DbContext context) => context.GetService<IStateManager>().SavingChanges;
-
-    private List<PendingNotification> ResolveQueued(DbContext context, CaptureContext capture, List<PendingNotification> target)
-    {
-        foreach (var queued in _queued)
-        {
-            target.Add(ChangeCapture.Queued(context, queued.Entity, queued.EntityType, queued.Action, capture));
-        }
-
-        return target;
     }
 
     private void RestoreBehavior(DbContext context)

@@ -31,6 +31,30 @@ internal static class OutboxRows
         }
     }
 
+    /// <summary>
+    /// At a command of a save's batch: appends the save's rows to it when its keys are all known now (see
+    /// <see cref="NotifyUnitOfWork.TakeBatch"/>), so that they travel in EF Core's own round trip.
+    /// </summary>
+    public static void AppendToSave(DbCommand command, DbContext? context, CaptureEnvironment environment)
+    {
+        if (context is null || command.Transaction is not { } transaction)
+        {
+            return;
+        }
+
+        var unitOfWork = EfNotifyInterceptor.UnitOfWork(context);
+        if (unitOfWork.TakeBatch(context, transaction, environment) is not { } pending)
+        {
+            return;
+        }
+
+        using var activity = EfNotifyInstrumentation.StartCapture();
+        var time = environment.Time;
+        var written = OutboxWriter.Get(context).AppendTo(command, time.GetUtcNow().UtcDateTime, NotificationSerializer.Serialize(pending, time));
+        EfNotifyInstrumentation.CaptureWritten(activity, written);
+        unitOfWork.Appended(written);
+    }
+
     public static void WriteAfterSave(DbContext context, NotifyUnitOfWork unitOfWork, CaptureEnvironment environment)
     {
         if (unitOfWork.SaveSucceeded(context, environment) is not { } pending)

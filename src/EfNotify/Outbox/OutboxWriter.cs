@@ -1,4 +1,6 @@
 using System.Data.Common;
+using System.Globalization;
+using System.Text;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 
@@ -14,34 +16,34 @@ namespace EfNotify.Outbox;
 /// </remarks>
 internal sealed class OutboxWriter
 {
+    private readonly ISqlGenerationHelper _helper;
+    private readonly string _into;
     private readonly string _sql;
     private readonly RelationalTypeMapping _createdAt;
     private readonly RelationalTypeMapping _payload;
     private readonly RelationalTypeMapping _count;
+    private readonly string? _tracedInto;
     private readonly string? _tracedSql;
     private readonly RelationalTypeMapping? _traceParent;
     private readonly RelationalTypeMapping? _traceState;
 
     private OutboxWriter(OutboxTable table)
     {
-        var sql = table.Sql;
+        _helper = table.Sql;
         _createdAt = table.Mapping(nameof(OutboxMessage.CreatedAt));
         _payload = table.Mapping(nameof(OutboxMessage.Payload));
         _count = table.Mapping(nameof(OutboxMessage.Count));
-        var p0 = sql.GenerateParameterNamePlaceholder("efn_at");
-        var into = $"INSERT INTO {table.Name} "
-                   + $"({table.Column(nameof(OutboxMessage.CreatedAt))}, {table.Column(nameof(OutboxMessage.NextAttemptAt))}, {table.Column(nameof(OutboxMessage.Payload))}, "
-                   + $"{table.Column(nameof(OutboxMessage.Count))}, {table.Column(nameof(OutboxMessage.Status))}, {table.Column(nameof(OutboxMessage.Attempts))}";
-        var values = $"VALUES ({p0}, {p0}, {sql.GenerateParameterNamePlaceholder("efn_payload")}, {sql.GenerateParameterNamePlaceholder("efn_count")}, 0, 0";
-        _sql = $"{into}) {values})";
+        _into = $"INSERT INTO {table.Name} "
+                + $"({table.Column(nameof(OutboxMessage.CreatedAt))}, {table.Column(nameof(OutboxMessage.NextAttemptAt))}, {table.Column(nameof(OutboxMessage.Payload))}, "
+                + $"{table.Column(nameof(OutboxMessage.Count))}, {table.Column(nameof(OutboxMessage.Status))}, {table.Column(nameof(OutboxMessage.Attempts))}";
+        _sql = Statement("", traced: false);
 
         if (table.IsTraced)
         {
             _traceParent = table.Mapping(nameof(OutboxMessage.TraceParent));
             _traceState = table.Mapping(nameof(OutboxMessage.TraceState));
-            into += $", {table.Column(nameof(OutboxMessage.TraceParent))}, {table.Column(nameof(OutboxMessage.TraceState))}";
-            values += $", {sql.GenerateParameterNamePlaceholder("efn_tp")}, {sql.GenerateParameterNamePlaceholder("efn_ts")}";
-            _tracedSql = $"{into}) {values})";
+            _tracedInto = _into + $", {table.Column(nameof(OutboxMessage.TraceParent))}, {table.Column(nameof(OutboxMessage.TraceState))}";
+            _tracedSql = Statement("", traced: true);
         }
     }
 
@@ -95,21 +97,63 @@ internal sealed class OutboxWriter
         }
     }
 
+    /// <summary>
+    /// Appends the INSERT of each row to a command about to run in the transaction (the first command of a save's batch),
+    /// so that the rows travel in its round trip; returns how many notifications they hold.
+    /// </summary>
+    public int AppendTo(DbCommand command, DateTime createdAt, List<(string Payload, int Count)> rows)
+    {
+        var text = new StringBuilder(command.CommandText.TrimEnd());
+        var terminator = _helper.StatementTerminator;
+        if (text.Length > 0 && !command.CommandText.TrimEnd().EndsWith(terminator, StringComparison.Ordinal))
+        {
+            text.Append(terminator);
+        }
+
+        var written = 0;
+        for (var i = 0; i < rows.Count; i++)
+        {
+            var suffix = "_b" + i.ToString(CultureInfo.InvariantCulture);
+            var traced = AddParameters(command, suffix, createdAt, rows[i].Payload, rows[i].Count);
+            text.Append('\n').Append(Statement(suffix, traced)).Append(terminator);
+            written += rows[i].Count;
+        }
+
+        command.CommandText = text.ToString();
+        return written;
+    }
+
+    private string Statement(string suffix, bool traced)
+    {
+        var at = _helper.GenerateParameterNamePlaceholder("efn_at" + suffix);
+        var values = $"VALUES ({at}, {at}, {_helper.GenerateParameterNamePlaceholder("efn_payload" + suffix)}, "
+                     + $"{_helper.GenerateParameterNamePlaceholder("efn_count" + suffix)}, 0, 0";
+        return traced
+            ? $"{_tracedInto}) {values}, {_helper.GenerateParameterNamePlaceholder("efn_tp" + suffix)}, {_helper.GenerateParameterNamePlaceholder("efn_ts" + suffix)})"
+            : $"{_into}) {values})";
+    }
+
     private DbCommand CreateCommand(DbConnection connection, DbTransaction? transaction, DateTime createdAt, string payload, int count)
     {
         var command = connection.CreateCommand();
         command.Transaction = transaction;
-        command.CommandText = _sql;
-        command.Parameters.Add(_createdAt.CreateParameter(command, "efn_at", createdAt, nullable: false));
-        command.Parameters.Add(_payload.CreateParameter(command, "efn_payload", payload, nullable: false));
-        command.Parameters.Add(_count.CreateParameter(command, "efn_count", count, nullable: false));
-        if (_traceParent is not null && OutboxTrace.TryCapture(out var traceParent, out var traceState))
+        command.CommandText = AddParameters(command, "", createdAt, payload, count) ? _tracedSql : _sql;
+        return command;
+    }
+
+    /// <returns>Whether the row carries its trace context (and so needs the traced statement).</returns>
+    private bool AddParameters(DbCommand command, string suffix, DateTime createdAt, string payload, int count)
+    {
+        command.Parameters.Add(_createdAt.CreateParameter(command, "efn_at" + suffix, createdAt, nullable: false));
+        command.Parameters.Add(_payload.CreateParameter(command, "efn_payload" + suffix, payload, nullable: false));
+        command.Parameters.Add(_count.CreateParameter(command, "efn_count" + suffix, count, nullable: false));
+        if (_traceParent is null || !OutboxTrace.TryCapture(out var traceParent, out var traceState))
         {
-            command.CommandText = _tracedSql;
-            command.Parameters.Add(_traceParent.CreateParameter(command, "efn_tp", traceParent, nullable: true));
-            command.Parameters.Add(_traceState!.CreateParameter(command, "efn_ts", traceState, nullable: true));
+            return false;
         }
 
-        return command;
+        command.Parameters.Add(_traceParent.CreateParameter(command, "efn_tp" + suffix, traceParent, nullable: true));
+        command.Parameters.Add(_traceState!.CreateParameter(command, "efn_ts" + suffix, traceState, nullable: true));
+        return true;
     }
 }

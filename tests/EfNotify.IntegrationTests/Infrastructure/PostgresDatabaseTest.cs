@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace EfNotify.IntegrationTests.Infrastructure;
@@ -21,19 +22,26 @@ public abstract class PostgresDatabaseTest : IAsyncLifetime
     }
 
     /// <summary>BoardContext with EfNotify on this test's database (no dispatcher), its schema created.</summary>
-    protected ServiceProvider Services(bool retrying = false)
+    /// <param name="retrying">With a retrying execution strategy.</param>
+    /// <param name="interceptor">An interceptor of the test's own, after EfNotify's.</param>
+    protected ServiceProvider Services(bool retrying = false, IInterceptor? interceptor = null)
     {
         var services = new ServiceCollection().AddLogging();
         services.AddEfNotify<BoardContext>(o => { o.DispatcherEnabled = false; o.CaptureSetBasedChanges = true; });
-        services.AddDbContext<BoardContext>((sp, o) => o
-            .UseNpgsql(ConnectionString, npgsql =>
+        services.AddDbContext<BoardContext>((sp, o) =>
+        {
+            o.UseNpgsql(ConnectionString, npgsql =>
             {
                 if (retrying)
                 {
                     npgsql.EnableRetryOnFailure(3);
                 }
-            })
-            .UseEfNotify(sp));
+            }).UseEfNotify(sp);
+            if (interceptor is not null)
+            {
+                o.AddInterceptors(interceptor);
+            }
+        });
         var provider = services.BuildServiceProvider();
         using var scope = provider.CreateScope();
         scope.ServiceProvider.GetRequiredService<BoardContext>().Database.EnsureCreated();
