@@ -58,7 +58,7 @@ public sealed class ClaimPublicationTests
         var monitor = new OutboxMonitor();
         var instrumentation = new EfNotifyInstrumentation(monitor, TimeProvider.System, null);
         var pause = new PauseGate(new RetrySchedule(TimeSpan.FromMilliseconds(1), TimeSpan.FromSeconds(1)), TimeProvider.System, instrumentation, monitor, NullLogger.Instance);
-        return new ClaimPublication(new BatchPublisher(transport, ResiliencePipeline.Empty, instrumentation, pause, "test"), new ChannelSequences(), pause, lanes, NullLogger.Instance);
+        return new ClaimPublication(new BatchPublisher(transport, ResiliencePipeline.Empty, instrumentation, pause, "test"), new ChannelSequences(), new CoalescingStage(TimeProvider.System), pause, lanes, NullLogger.Instance);
     }
 
     private static (string A, string B) TwoChannelsOfTwoLanes()
