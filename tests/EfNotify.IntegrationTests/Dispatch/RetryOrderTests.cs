@@ -22,7 +22,7 @@ public sealed class RetryOrderTests
     public async Task Rows_after_one_that_waits_for_a_retry_are_published_after_it(int requestsInFlight)
     {
         const int transactions = 100, failing = 25;
-        var transport = new FailOnceTransport(data => Notes(data) == $"{failing}");
+        var transport = new FailOnceTransport(data => Notes(data) == $"{failing}", overlapWanted: requestsInFlight > 1);
         var databasePath = Path.Combine(Path.GetTempPath(), $"efnotify-it-{Guid.NewGuid():N}.db");
         var pusher = new PusherOptions { AppId = "unused", Key = "unused", Secret = "unused", Host = "127.0.0.1", Port = 9 };
         await using var writer = await NotifyHost.StartAsync(pusher, databasePath, o => o.DispatcherEnabled = false);
@@ -60,9 +60,12 @@ public sealed class RetryOrderTests
 
     private static string Notes(string data) => JsonDocument.Parse(data).RootElement.GetProperty("values").GetProperty("Notes").GetString()!;
 
-    private sealed class FailOnceTransport(Func<string, bool> failFor) : INotificationTransport
+    private sealed class FailOnceTransport(Func<string, bool> failFor, bool overlapWanted) : INotificationTransport
     {
         private readonly List<OutgoingEvent> _published = [];
+
+        /// <summary>Set once two requests are on the wire at the same time.</summary>
+        private readonly TaskCompletionSource _overlapped = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         private int _inFlight;
 
@@ -91,11 +94,21 @@ public sealed class RetryOrderTests
             lock (_published)
             {
                 MostInFlight = Math.Max(MostInFlight, ++_inFlight);
+                if (_inFlight >= 2)
+                {
+                    _overlapped.TrySetResult();
+                }
             }
 
             try
             {
-                await Task.Delay(5, CancellationToken.None); // the request's time on the wire: the other lanes' requests overlap it
+                if (overlapWanted)
+                {
+                    // The first requests stay on the wire until another lane's request joins them; without lanes none
+                    // does, the wait ends at its deadline and the assertion on MostInFlight fails.
+                    await _overlapped.Task.WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None).ContinueWith(_ => { }, TaskScheduler.Default);
+                }
+
                 lock (_published)
                 {
                     if (Failures == 0 && events.Any(e => failFor(e.Data)))
