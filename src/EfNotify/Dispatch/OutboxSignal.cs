@@ -20,14 +20,20 @@ internal sealed class OutboxSignal : IOutboxSignal
     private volatile InstanceSignal? _instances;
     private volatile bool _leads;
 
-    /// <summary>A commit of this process wrote outbox rows: wakes its dispatcher and, unless this process leads, the leader.</summary>
+    /// <summary>
+    /// A commit of this process wrote outbox rows: wakes its dispatcher when it publishes them (it leads, or every
+    /// instance claims under leases), and otherwise the leader only. A standby's pass would find nothing to do but
+    /// would cost a context and a lock check per commit; it tries to lead again at its polling interval.
+    /// </summary>
     public void Notify()
     {
-        _channel.Writer.TryWrite(true);
-        if (!_leads)
+        if (_leads || _instances is not { } instances)
         {
-            _instances?.Raise();
+            _channel.Writer.TryWrite(true);
+            return;
         }
+
+        instances.Raise();
     }
 
     /// <summary>Wakes this process's dispatcher only (another instance signalled a commit).</summary>

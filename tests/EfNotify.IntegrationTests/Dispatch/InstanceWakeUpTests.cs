@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using EfNotify.IntegrationTests.Infrastructure;
+using EfNotify.Diagnostics;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace EfNotify.IntegrationTests.Dispatch;
 
@@ -39,6 +41,9 @@ public sealed class InstanceWakeUpTests
         await using var subscriber = await PusherTestSubscriber.ConnectAsync(server);
         await subscriber.SubscribeAsync($"private-Card.{card.Id}");
 
+        var standbyMonitor = standby.Services.GetRequiredService<OutboxMonitor>();
+        await leader.ExplainAsync(Eventually.UntilAsync(() => standbyMonitor.LastIteration is not null, WellUnderThePoll, "the standby's first pass"));
+        var standbyPass = standbyMonitor.LastIteration;
         foreach (var (instance, name) in new[] { (standby, "standby"), (writer, "writer"), (standby, "standby again"), (writer, "writer again") })
         {
             var clock = Stopwatch.StartNew();
@@ -52,5 +57,8 @@ public sealed class InstanceWakeUpTests
         }
 
         Assert.DoesNotContain(standby.Logs.Entries, e => e.Id.Id == LeadingEventId);
+
+        // The standby's own commits woke the leader only: a pass of its own would find nothing to publish (issue 12).
+        Assert.Equal(standbyPass, standbyMonitor.LastIteration);
     }
 }
