@@ -53,15 +53,23 @@ internal static class InstancesCommand
         var received = new long[failoverFirst + rate * 120];
         subscriber.RecordFirstArrivals(received);
 
-        // Each instance warms up until a common start, a few seconds ahead (one clock: Stopwatch is monotonic machine-wide).
-        var start = Stopwatch.GetTimestamp() + Stopwatch.Frequency * (10 + 2 * instances);
         Console.WriteLine($"e2e --instances {instances}: {LoadHost.StorageName}, {rate} commits/s in total for {seconds} s, {rate / (double)instances:0} per instance");
         var children = Enumerable.Range(0, instances)
-            .Select(i => new LoadInstance(i, soketi, owner.DatabaseArgument, instances, rate, seconds, start, failoverFirst)).ToList();
+            .Select(i => new LoadInstance(i, soketi, owner.DatabaseArgument, instances, rate, seconds, failoverFirst)).ToList();
         try
         {
+            // Each instance commits at its rate until its JIT has settled (as e2e's warm-up), then all start together
+            // a second later (one clock: Stopwatch is monotonic machine-wide). Bounded: an instance that does not settle
+            // in WarmUpSeconds starts all the same, and the table says so.
+            var warm = await Task.WhenAll(children.Select(c => c.WarmAsync(TimeSpan.FromSeconds(WarmUpSeconds + 30))));
+            var start = Stopwatch.GetTimestamp() + Stopwatch.Frequency;
+            foreach (var child in children)
+            {
+                child.Start(start);
+            }
+
             // Bounded: each instance stops offering at its own deadline (MeasuredDeadline) whether or not it kept up.
-            await Task.WhenAll(children.Select(c => c.MeasuredAsync(TimeSpan.FromSeconds(10 + 2 * instances + MeasuredDeadlineSeconds(seconds) + 30))));
+            await Task.WhenAll(children.Select(c => c.MeasuredAsync(TimeSpan.FromSeconds(1 + MeasuredDeadlineSeconds(seconds) + 30))));
             await subscriber.WaitForAsync(subscriber.Received + 1, TimeSpan.FromSeconds(3));
 
             // Then every instance idles (no commits) for IdleSeconds and reports its own CPU: a standby's cost (issue 12: ≤ 1 % of a core).
@@ -94,12 +102,14 @@ internal static class InstancesCommand
             {
                 ("database", LoadHost.StorageName),
                 ("instances", $"{instances} processes, each writing and running the dispatcher; instance {leader.Index} led"),
+                ("warm-up (not recorded), each instance", string.Join(", ", warm)),
                 ("offered", $"{rate} commits/s in total for {seconds} s"),
                 ("received", $"{sorted.Length} of {latencies.Count}{(lost > 0 ? $" ({lost} not received)" : "")}"),
                 ("commit → receive, every instance", $"p50 {Measure.Percentile(sorted, 50):0.00} ms, p95 {Measure.Percentile(sorted, 95):0.00} ms, p99 {Measure.Percentile(sorted, 99):0.00} ms, max {sorted.LastOrDefault():0.0} ms"),
                 ("failover (leader killed → a later commit received)", $"{failover:0} ms"),
                 ("offered but not committed by an instance's deadline", $"{children.Sum(c => c.Skipped)}"),
-                ($"CPU while idle for {IdleSeconds} s (no commits), % of one core", $"standby at most {standbyIdle:0.00} % ({string.Join(", ", children.Select(c => $"instance {c.Index} {c.IdleCpuPercent:0.00} %"))}); leader {leaderIdle:0.00} %"),
+                ("CPU while measured, % of one core; methods JIT-compiled meanwhile", string.Join(", ", children.Select(c => $"instance {c.Index} {c.Measured.CpuPercent:0} % ({c.Measured.Compiled})"))),
+                ($"CPU while idle for {IdleSeconds} s (no commits), % of one core", $"standby at most {standbyIdle:0.00} % ({string.Join(", ", children.Select(c => $"instance {c.Index} {c.IdleCpuPercent:0.00} % ({c.IdleCompiled} JIT-compiled)"))}); leader {leaderIdle:0.00} %"),
                 ("load average (1, 5, 15 min) at the end", Measure.LoadAverage()),
             };
             Args.PrintTable("e2e --instances", table);
@@ -157,7 +167,7 @@ internal static class InstancesCommand
         {
             while (!signal.Leads)
             {
-                await Task.Delay(5);
+                await Task.Delay(100); // seldom: a standby's idle CPU is measured below
             }
 
             Print("leads");
@@ -165,25 +175,60 @@ internal static class InstancesCommand
 
         var measured = (int)Math.Ceiling(rate * seconds);
         var committed = new long[settings["--failover-first"] + (long)(rate * 200) * n];
-        // Warm-up to the common start, then the measured schedule, then more commits until the parent closes stdin.
-        await ScheduleAsync(host, rate, k => settings["--failover-first"] + (long)(rate * 110) * n + i0 + n * k, committed, until: settings["--start"], count: long.MaxValue, report: null);
-        var deadline = settings["--start"] + Stopwatch.Frequency * MeasuredDeadlineSeconds(seconds);
+        // Warm-up until the parent names the common start, then the measured schedule, then more commits until the
+        // parent closes stdin.
+        var startLine = Task.Run(() => Console.In.ReadLine());
+        var settling = ReportSettledAsync(Print, startLine);
+        await ScheduleAsync(host, rate, k => settings["--failover-first"] + (long)(rate * 110) * n + i0 + n * k, committed, until: long.MaxValue, count: (long)(rate * (WarmUpSeconds + 40)), report: null, startLine);
+        await settling;
+        if (await startLine is not ['s', 't', 'a', 'r', 't', ' ', .. var at])
+        {
+            return 0; // the parent went away before the start
+        }
+
+        var start = long.Parse(at, CultureInfo.InvariantCulture);
+        await Task.Delay(Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), start) is var wait && wait > TimeSpan.Zero ? wait : TimeSpan.Zero);
+        var deadline = start + Stopwatch.Frequency * MeasuredDeadlineSeconds(seconds);
+        var work = ProcessWork.Start();
         _ = await ScheduleAsync(host, rate, k => 1 + i0 + n * k, committed, until: deadline, count: measured, report: null);
+        var (busy, compiled) = work.Stop();
         Print(string.Join('\n', Enumerable.Range(0, measured).Select(k => 1 + i0 + n * k).Where(s => committed[s] != 0).Select(s => $"c {s} {committed[s]}")));
-        Print($"measured {measured - Enumerable.Range(0, measured).Count(k => committed[1 + i0 + n * k] != 0)}");
+        Print(string.Create(CultureInfo.InvariantCulture, $"measured {measured - Enumerable.Range(0, measured).Count(k => committed[1 + i0 + n * k] != 0)} {busy:0.000} {compiled}"));
 
         // Idle: no commits here; what this process costs while it only watches (a standby) or only dispatches what is left.
         await Task.Delay(TimeSpan.FromSeconds(1));
-        var cpu = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
-        var idle = Stopwatch.StartNew();
+        work = ProcessWork.Start();
         await Task.Delay(TimeSpan.FromSeconds(IdleSeconds));
-        var percent = (System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - cpu) / idle.Elapsed * 100;
-        Print(string.Create(CultureInfo.InvariantCulture, $"idle {percent:0.000}"));
+        (busy, compiled) = work.Stop();
+        Print(string.Create(CultureInfo.InvariantCulture, $"idle {busy:0.000} {compiled}"));
 
         var stop = Task.Run(() => Console.In.ReadToEnd());
         await ScheduleAsync(host, rate, k => settings["--failover-first"] + i0 + n * k, committed, until: long.MaxValue, count: (long)(rate * 100), report: (s, at) => Print($"f {s} {at}"), stop);
         return 0;
     }
+
+    /// <summary>
+    /// Prints <c>warm</c> once a second of warm-up compiled fewer than 50 methods (after 3 s at least), or after
+    /// <see cref="WarmUpSeconds"/> all the same, with what it saw; then waits for the start.
+    /// </summary>
+    private static async Task ReportSettledAsync(Action<string> print, Task start)
+    {
+        const int settled = 50;
+        var clock = Stopwatch.StartNew();
+        long compiled;
+        do
+        {
+            var before = System.Runtime.JitInfo.GetCompiledMethodCount();
+            await Task.WhenAny(start, Task.Delay(TimeSpan.FromSeconds(1)));
+            compiled = System.Runtime.JitInfo.GetCompiledMethodCount() - before;
+        }
+        while (!start.IsCompleted && (clock.Elapsed < TimeSpan.FromSeconds(3) || compiled >= settled) && clock.Elapsed < TimeSpan.FromSeconds(WarmUpSeconds));
+
+        print(string.Create(CultureInfo.InvariantCulture, $"warm {clock.Elapsed.TotalSeconds:0} {compiled}"));
+    }
+
+    /// <summary>The longest an instance warms up before the common start.</summary>
+    private const int WarmUpSeconds = 40;
 
     /// <summary>Seconds after the common start when an instance stops offering its measured commits, kept up or not.</summary>
     private static int MeasuredDeadlineSeconds(int seconds) => (2 * seconds) + 10;
@@ -193,8 +238,9 @@ internal static class InstancesCommand
 
     /// <summary>
     /// Commits on an open-loop schedule at <paramref name="rate"/> per second (two writers), the k-th with sequence seq(k),
-    /// until <paramref name="count"/> are offered or <paramref name="until"/>; at <paramref name="until"/> the commits still
-    /// queued are dropped, so a machine that cannot keep up ends the phase on time. Returns how many were dropped.
+    /// until <paramref name="count"/> are offered, <paramref name="until"/> or <paramref name="stop"/>; at
+    /// <paramref name="until"/> or <paramref name="stop"/> the commits still queued are dropped, so a machine that cannot
+    /// keep up ends the phase on time. Returns how many were dropped.
     /// </summary>
     private static async Task<long> ScheduleAsync(
         LoadHost host, double rate, Func<long, long> seq, long[] committed, long until, long count, Action<long, long>? report, Task? stop = null)
@@ -223,7 +269,16 @@ internal static class InstancesCommand
 
         queue.Writer.Complete();
         var dropped = 0L;
-        if (until != long.MaxValue)
+        if (stop?.IsCompleted == true)
+        {
+            // Stopped from outside (the start of the measured phase, or the end): what is still queued is not made.
+            await late.CancelAsync();
+            while (queue.Reader.TryRead(out _))
+            {
+                dropped++;
+            }
+        }
+        else if (until != long.MaxValue)
         {
             var left = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), until);
             if (await Task.WhenAny(writers, Task.Delay(left > TimeSpan.Zero ? left : TimeSpan.Zero)) != writers)
@@ -238,6 +293,17 @@ internal static class InstancesCommand
 
         await writers;
         return dropped;
+    }
+
+    /// <summary>The CPU a process used over a phase, in % of one core, and the methods the JIT compiled meanwhile.</summary>
+    private readonly record struct ProcessWork(TimeSpan Cpu, long Compiled, long Started)
+    {
+        public static ProcessWork Start()
+            => new(Process.GetCurrentProcess().TotalProcessorTime, System.Runtime.JitInfo.GetCompiledMethodCount(), Stopwatch.GetTimestamp());
+
+        public (double Percent, long Compiled) Stop()
+            => ((Process.GetCurrentProcess().TotalProcessorTime - Cpu) / Stopwatch.GetElapsedTime(Started) * 100,
+                System.Runtime.JitInfo.GetCompiledMethodCount() - Compiled);
     }
 
     private static string? Take(ref string[] args, string name)

@@ -10,11 +10,12 @@ internal sealed class LoadInstance : IAsyncDisposable
     private readonly Process _process;
     private readonly ConcurrentQueue<(long Seq, long At)> _commits = new();
     private readonly ConcurrentQueue<(long Seq, long At)> _failover = new();
+    private readonly TaskCompletionSource<string> _warm = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _measured = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _idle = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool _leads;
 
-    public LoadInstance(int index, SoketiProcess soketi, string database, int instances, int rate, int seconds, long start, long failoverFirst)
+    public LoadInstance(int index, SoketiProcess soketi, string database, int instances, int rate, int seconds, long failoverFirst)
     {
         Index = index;
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardInput = true, UseShellExecute = false };
@@ -22,7 +23,7 @@ internal sealed class LoadInstance : IAsyncDisposable
                  {
                      "exec", typeof(InstancesCommand).Assembly.Location, "e2e", "--child", index.ToString(CultureInfo.InvariantCulture),
                      "--instances", instances.ToString(CultureInfo.InvariantCulture), "--rate", rate.ToString(CultureInfo.InvariantCulture),
-                     "--seconds", seconds.ToString(CultureInfo.InvariantCulture), "--start", start.ToString(CultureInfo.InvariantCulture),
+                     "--seconds", seconds.ToString(CultureInfo.InvariantCulture),
                      "--failover-first", failoverFirst.ToString(CultureInfo.InvariantCulture),
                  }.Concat(LoadHost.UsePostgres ? ["--postgres", "shared"] : []))
         {
@@ -47,6 +48,16 @@ internal sealed class LoadInstance : IAsyncDisposable
 
     public IEnumerable<(long Seq, long At)> FailoverCommits => _failover;
 
+    /// <summary>Waits until the instance's JIT settled under load (or it gave up waiting); returns what its warm-up saw.</summary>
+    public async Task<string> WarmAsync(TimeSpan timeout) => await _warm.Task.WaitAsync(timeout);
+
+    /// <summary>Tells the instance when its measured commits start (a <see cref="Stopwatch"/> timestamp).</summary>
+    public void Start(long timestamp)
+    {
+        _process.StandardInput.WriteLine(string.Create(CultureInfo.InvariantCulture, $"start {timestamp}"));
+        _process.StandardInput.Flush();
+    }
+
     public async Task MeasuredAsync(TimeSpan timeout) => await _measured.Task.WaitAsync(timeout);
 
     /// <summary>Measured commits this instance did not make by its deadline (the machine did not keep up).</summary>
@@ -54,6 +65,12 @@ internal sealed class LoadInstance : IAsyncDisposable
 
     /// <summary>The CPU this process used while it made no commits, in % of one core (NaN until reported).</summary>
     public double IdleCpuPercent { get; private set; } = double.NaN;
+
+    /// <summary>Methods the JIT compiled while this process was idle (0 until reported).</summary>
+    public long IdleCompiled { get; private set; }
+
+    /// <summary>The CPU this process used while it made its measured commits, in % of one core, and the methods the JIT compiled meanwhile.</summary>
+    public (double CpuPercent, long Compiled) Measured { get; private set; } = (double.NaN, 0);
 
     public async Task IdleAsync(TimeSpan timeout) => await _idle.Task.WaitAsync(timeout);
 
@@ -83,12 +100,17 @@ internal sealed class LoadInstance : IAsyncDisposable
             case ["leads"]:
                 _leads = true;
                 break;
-            case ["measured", var skipped]:
+            case ["warm", var warmSeconds, var warmCompiled]:
+                _warm.TrySetResult($"instance {Index} {warmSeconds} s, {warmCompiled} methods JIT-compiled in its last second");
+                break;
+            case ["measured", var skipped, var percent, var compiled]:
                 Skipped = long.Parse(skipped, CultureInfo.InvariantCulture);
+                Measured = (double.Parse(percent, CultureInfo.InvariantCulture), long.Parse(compiled, CultureInfo.InvariantCulture));
                 _measured.TrySetResult();
                 break;
-            case ["idle", var percent]:
+            case ["idle", var percent, var compiled]:
                 IdleCpuPercent = double.Parse(percent, CultureInfo.InvariantCulture);
+                IdleCompiled = long.Parse(compiled, CultureInfo.InvariantCulture);
                 _idle.TrySetResult();
                 break;
             case ["c" or "f", var seq, var at]:
