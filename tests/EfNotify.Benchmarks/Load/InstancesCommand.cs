@@ -58,10 +58,17 @@ internal static class InstancesCommand
             .Select(i => new LoadInstance(i, soketi, owner.DatabaseArgument, instances, rate, seconds, failoverFirst)).ToList();
         try
         {
-            // Each instance commits at its rate until its JIT has settled (as e2e's warm-up), then all start together
-            // a second later (one clock: Stopwatch is monotonic machine-wide). Bounded: an instance that does not settle
-            // in WarmUpSeconds starts all the same, and the table says so.
-            var warm = await Task.WhenAll(children.Select(c => c.WarmAsync(TimeSpan.FromSeconds(WarmUpSeconds + 30))));
+            // Every instance commits at its rate until the JIT of all of them has settled at once (as e2e's warm-up:
+            // fewer than 50 methods a second, twice in a row), since the leader meets new paths only once the others
+            // write; then all start together a second later (one clock: Stopwatch is monotonic machine-wide). Bounded:
+            // after WarmUpSeconds they start all the same, and the table says what the JIT was doing.
+            var warming = Stopwatch.StartNew();
+            while (!children.All(c => c.Settled) && warming.Elapsed < TimeSpan.FromSeconds(WarmUpSeconds))
+            {
+                await Task.Delay(200);
+            }
+
+            var warm = $"{warming.Elapsed.TotalSeconds:0} s; methods JIT-compiled in the last second: {string.Join(", ", children.Select(c => $"instance {c.Index} {c.LastCompiled}"))}";
             var start = Stopwatch.GetTimestamp() + Stopwatch.Frequency;
             foreach (var child in children)
             {
@@ -102,7 +109,7 @@ internal static class InstancesCommand
             {
                 ("database", LoadHost.StorageName),
                 ("instances", $"{instances} processes, each writing and running the dispatcher; instance {leader.Index} led"),
-                ("warm-up (not recorded), each instance", string.Join(", ", warm)),
+                ("warm-up (not recorded)", warm),
                 ("offered", $"{rate} commits/s in total for {seconds} s"),
                 ("received", $"{sorted.Length} of {latencies.Count}{(lost > 0 ? $" ({lost} not received)" : "")}"),
                 ("commit → receive, every instance", $"p50 {Measure.Percentile(sorted, 50):0.00} ms, p95 {Measure.Percentile(sorted, 95):0.00} ms, p99 {Measure.Percentile(sorted, 99):0.00} ms, max {sorted.LastOrDefault():0.0} ms"),
@@ -178,7 +185,7 @@ internal static class InstancesCommand
         // Warm-up until the parent names the common start, then the measured schedule, then more commits until the
         // parent closes stdin.
         var startLine = Task.Run(() => Console.In.ReadLine());
-        var settling = ReportSettledAsync(Print, startLine);
+        var settling = ReportCompiledAsync(Print, startLine);
         await ScheduleAsync(host, rate, k => settings["--failover-first"] + (long)(rate * 110) * n + i0 + n * k, committed, until: long.MaxValue, count: (long)(rate * (WarmUpSeconds + 40)), report: null, startLine);
         await settling;
         if (await startLine is not ['s', 't', 'a', 'r', 't', ' ', .. var at])
@@ -207,24 +214,15 @@ internal static class InstancesCommand
         return 0;
     }
 
-    /// <summary>
-    /// Prints <c>warm</c> once a second of warm-up compiled fewer than 50 methods (after 3 s at least), or after
-    /// <see cref="WarmUpSeconds"/> all the same, with what it saw; then waits for the start.
-    /// </summary>
-    private static async Task ReportSettledAsync(Action<string> print, Task start)
+    /// <summary>Prints, each second until the start, how many methods the JIT compiled in it.</summary>
+    private static async Task ReportCompiledAsync(Action<string> print, Task start)
     {
-        const int settled = 50;
-        var clock = Stopwatch.StartNew();
-        long compiled;
-        do
+        while (!start.IsCompleted)
         {
             var before = System.Runtime.JitInfo.GetCompiledMethodCount();
             await Task.WhenAny(start, Task.Delay(TimeSpan.FromSeconds(1)));
-            compiled = System.Runtime.JitInfo.GetCompiledMethodCount() - before;
+            print(string.Create(CultureInfo.InvariantCulture, $"jit {System.Runtime.JitInfo.GetCompiledMethodCount() - before}"));
         }
-        while (!start.IsCompleted && (clock.Elapsed < TimeSpan.FromSeconds(3) || compiled >= settled) && clock.Elapsed < TimeSpan.FromSeconds(WarmUpSeconds));
-
-        print(string.Create(CultureInfo.InvariantCulture, $"warm {clock.Elapsed.TotalSeconds:0} {compiled}"));
     }
 
     /// <summary>The longest an instance warms up before the common start.</summary>

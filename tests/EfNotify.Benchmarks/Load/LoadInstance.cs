@@ -10,7 +10,7 @@ internal sealed class LoadInstance : IAsyncDisposable
     private readonly Process _process;
     private readonly ConcurrentQueue<(long Seq, long At)> _commits = new();
     private readonly ConcurrentQueue<(long Seq, long At)> _failover = new();
-    private readonly TaskCompletionSource<string> _warm = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly List<long> _compiled = [];
     private readonly TaskCompletionSource _measured = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _idle = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool _leads;
@@ -48,8 +48,29 @@ internal sealed class LoadInstance : IAsyncDisposable
 
     public IEnumerable<(long Seq, long At)> FailoverCommits => _failover;
 
-    /// <summary>Waits until the instance's JIT settled under load (or it gave up waiting); returns what its warm-up saw.</summary>
-    public async Task<string> WarmAsync(TimeSpan timeout) => await _warm.Task.WaitAsync(timeout);
+    /// <summary>Whether the JIT compiled fewer than 50 methods in each of the last two seconds of warm-up (after 3 s at least).</summary>
+    public bool Settled
+    {
+        get
+        {
+            lock (_compiled)
+            {
+                return _compiled.Count >= 3 && _compiled[^1] < 50 && _compiled[^2] < 50;
+            }
+        }
+    }
+
+    /// <summary>Methods the JIT compiled in the last second of warm-up reported.</summary>
+    public long LastCompiled
+    {
+        get
+        {
+            lock (_compiled)
+            {
+                return _compiled.Count > 0 ? _compiled[^1] : -1;
+            }
+        }
+    }
 
     /// <summary>Tells the instance when its measured commits start (a <see cref="Stopwatch"/> timestamp).</summary>
     public void Start(long timestamp)
@@ -100,8 +121,12 @@ internal sealed class LoadInstance : IAsyncDisposable
             case ["leads"]:
                 _leads = true;
                 break;
-            case ["warm", var warmSeconds, var warmCompiled]:
-                _warm.TrySetResult($"instance {Index} {warmSeconds} s, {warmCompiled} methods JIT-compiled in its last second");
+            case ["jit", var compiled]:
+                lock (_compiled)
+                {
+                    _compiled.Add(long.Parse(compiled, CultureInfo.InvariantCulture));
+                }
+
                 break;
             case ["measured", var skipped, var percent, var compiled]:
                 Skipped = long.Parse(skipped, CultureInfo.InvariantCulture);
