@@ -262,7 +262,9 @@ internal static class InstancesCommand
                 report(seq(reported), committed[seq(reported)]);
             }
 
-            await Task.Delay(1);
+            // Until the next commit is due (at least the timer's 1 ms): a process of this tool wakes no more often than it commits.
+            var next = start + (long)(k * period) - Stopwatch.GetTimestamp();
+            await Task.Delay(TimeSpan.FromMilliseconds(Math.Clamp(next * 1000.0 / Stopwatch.Frequency, 1, 50)));
         }
 
         queue.Writer.Complete();
