@@ -226,7 +226,7 @@ internal static class InstancesCommand
     }
 
     /// <summary>The longest an instance warms up before the common start.</summary>
-    private const int WarmUpSeconds = 40;
+    private const int WarmUpSeconds = 30;
 
     /// <summary>Seconds after the common start when an instance stops offering its measured commits, kept up or not.</summary>
     private static int MeasuredDeadlineSeconds(int seconds) => (2 * seconds) + 10;
