@@ -1,4 +1,3 @@
-using System.Data.Common;
 using EfNotify.IntegrationTests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
@@ -18,7 +17,7 @@ public sealed class PostgresOneTripMappingTests : PostgresDatabaseTest
     [InlineData(true)]
     public async Task An_entity_in_a_schema_with_a_key_of_two_columns_is_updated_in_one_command_and_conflicts_write_nothing(bool async)
     {
-        var commands = new Commands();
+        var commands = new SaveCommands();
         await using var services = VenueServices(commands);
         using var scope = services.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<VenueContext>();
@@ -27,14 +26,14 @@ public sealed class PostgresOneTripMappingTests : PostgresDatabaseTest
         db.AddRange(kept, gone);
         await Save(db, async);
         await Other(services).Seats.Where(s => s.Row == "A" && s.Number == 2).ExecuteDeleteAsync();
-        commands.Sent.Clear();
+        commands.Clear();
 
         kept.Holder = "ann";
         await Save(db, async);
         gone.Holder = "bob";
         await Assert.ThrowsAsync<DbUpdateConcurrencyException>(() => Save(db, async));
 
-        Assert.Equal([false, false], commands.Sent);
+        Assert.Equal([false, false], commands.Sent.Select(c => c.InTransaction));
         Assert.Equal(["private-Seat.A,1/added", "private-Seat.A,2/added", "private-Seat.A,1/modified"], Published(services));
     }
 
@@ -43,21 +42,21 @@ public sealed class PostgresOneTripMappingTests : PostgresDatabaseTest
     [InlineData(true)]
     public async Task An_entity_of_a_table_per_type_hierarchy_keeps_the_transactional_save(bool async)
     {
-        var commands = new Commands();
+        var commands = new SaveCommands();
         await using var services = VenueServices(commands);
         using var scope = services.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<VenueContext>();
         var truck = new Truck { Id = 7, Name = "t", Load = 1 };
         db.Add(truck);
         await Save(db, async);
-        commands.Sent.Clear();
+        commands.Clear();
 
         truck.Load = 2; // a column of the derived table only
         await Save(db, async);
         truck.Name = "renamed"; // a column of the base table only
         await Save(db, async);
 
-        Assert.Equal([true, true], commands.Sent);
+        Assert.Equal([true, true], commands.Sent.Select(c => c.InTransaction));
         Assert.Equal(["private-Truck.7/added", "private-Truck.7/modified", "private-Truck.7/modified"], Published(services));
     }
 
@@ -79,33 +78,6 @@ public sealed class PostgresOneTripMappingTests : PostgresDatabaseTest
         using var scope = provider.CreateScope();
         scope.ServiceProvider.GetRequiredService<VenueContext>().Database.EnsureCreated();
         return provider;
-    }
-
-    /// <summary>Whether each command a save sent ran in a transaction (the COMMIT then is a round trip of its own).</summary>
-    private sealed class Commands : DbCommandInterceptor
-    {
-        public List<bool> Sent { get; } = [];
-
-        public override DbDataReader ReaderExecuted(DbCommand command, CommandExecutedEventData eventData, DbDataReader result)
-        {
-            Record(command, eventData);
-            return result;
-        }
-
-        public override ValueTask<DbDataReader> ReaderExecutedAsync(
-            DbCommand command, CommandExecutedEventData eventData, DbDataReader result, CancellationToken cancellationToken = default)
-        {
-            Record(command, eventData);
-            return ValueTask.FromResult(result);
-        }
-
-        private void Record(DbCommand command, CommandEventData eventData)
-        {
-            if (eventData.CommandSource == CommandSource.SaveChanges)
-            {
-                Sent.Add(command.Transaction is not null);
-            }
-        }
     }
 
     [Notify("changed")]

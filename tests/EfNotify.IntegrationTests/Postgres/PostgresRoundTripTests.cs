@@ -1,7 +1,5 @@
-using System.Data.Common;
 using EfNotify.IntegrationTests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace EfNotify.IntegrationTests.Postgres;
@@ -153,43 +151,4 @@ public sealed class PostgresRoundTripTests : PostgresDatabaseTest
     }
 
     private static Task Save(DbContext db, bool async) => async ? db.SaveChangesAsync() : Task.FromResult(db.SaveChanges());
-
-    /// <summary>
-    /// The text of every command a save sent through EF Core, as it was executed, and whether it ran in a transaction (Npgsql
-    /// sends the BEGIN with the command; the COMMIT is a round trip of its own).
-    /// </summary>
-    private sealed class SaveCommands : DbCommandInterceptor
-    {
-        public List<string> Texts { get; } = [];
-
-        public List<(string Text, bool InTransaction)> Sent { get; } = [];
-
-        public void Clear()
-        {
-            Texts.Clear();
-            Sent.Clear();
-        }
-
-        public override DbDataReader ReaderExecuted(DbCommand command, CommandExecutedEventData eventData, DbDataReader result)
-        {
-            Record(command, eventData);
-            return result;
-        }
-
-        public override ValueTask<DbDataReader> ReaderExecutedAsync(
-            DbCommand command, CommandExecutedEventData eventData, DbDataReader result, CancellationToken cancellationToken = default)
-        {
-            Record(command, eventData);
-            return ValueTask.FromResult(result);
-        }
-
-        private void Record(DbCommand command, CommandEventData eventData)
-        {
-            if (eventData.CommandSource == CommandSource.SaveChanges)
-            {
-                Texts.Add(command.CommandText);
-                Sent.Add((command.CommandText, command.Transaction is not null));
-            }
-        }
-    }
 }
