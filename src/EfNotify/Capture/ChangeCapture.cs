@@ -116,7 +116,7 @@ internal static class ChangeCapture
         return new CaptureContext(time.GetUtcNow(), notifier.UserName, PusherProtocol.IsValidSocketId(socketId) ? socketId : null);
     }
 
-    private static bool HasTemporaryKey(IUpdateEntry entry, NotifyModel model)
+    public static bool HasTemporaryKey(IUpdateEntry entry, NotifyModel model)
     {
         var config = model.Find(entry.EntityType);
         if (config is null)
@@ -225,7 +225,7 @@ internal static class ChangeCapture
         return values;
     }
 
-    private static ChangeKind? Kind(EntityState state) => state switch
+    public static ChangeKind? Kind(EntityState state) => state switch
     {
         EntityState.Added => ChangeKind.Added,
         EntityState.Modified => ChangeKind.Modified,

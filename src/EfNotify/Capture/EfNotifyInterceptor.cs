@@ -17,7 +17,8 @@ namespace EfNotify.Capture;
 /// outbox insert joins the same transaction. Inside an explicit transaction each save is captured on its own (a save
 /// that fails, conflicts or is cancelled drops only its notifications; a savepoint rolled back to drops what came after
 /// it) and the outbox row is written once, when the user commits. The dispatcher is woken only after the database
-/// reported the commit.
+/// reported the commit. On PostgreSQL a save of one inserted or updated row goes without a transaction, its outbox row
+/// in the save's single command (<see cref="OneTripSave"/>); it is reported at <c>SavedChanges</c>.
 /// </remarks>
 internal sealed class EfNotifyInterceptor(
     TimeProvider time, INotifierContext notifier, IOutboxSignal signal, EfNotifyInstrumentation instrumentation)

@@ -91,7 +91,7 @@ internal sealed partial class NotifyUnitOfWork : IResettableService
         {
             Join(null);
             _save = SaveKind.Implicit;
-            if (database.AutoTransactionBehavior == AutoTransactionBehavior.WhenNeeded)
+            if (database.AutoTransactionBehavior == AutoTransactionBehavior.WhenNeeded && !StartOneTrip(context))
             {
                 // A single-statement save opens no transaction; the outbox insert needs one to be atomic with the data.
                 _restoreBehavior = AutoTransactionBehavior.WhenNeeded;
@@ -122,6 +122,10 @@ internal sealed partial class NotifyUnitOfWork : IResettableService
         if (save == SaveKind.Implicit)
         {
             RestoreBehavior(context);
+            if (EndOneTrip() is > 0 and var written)
+            {
+                environment.Committed(written); // the save's single command committed its rows
+            }
 
             // The queue is still there only if no transaction committed: the save had no changes of its own.
             return _queued.Count > 0 ? ResolveQueued(context, environment.Context(), _saving) : null;
@@ -164,6 +168,7 @@ internal sealed partial class NotifyUnitOfWork : IResettableService
     {
         RestoreBehavior(context);
         ResetBatch();
+        EndOneTrip();
         _save = SaveKind.None;
         if (_saveTakesQueuedUpTo > 0)
         {
@@ -219,6 +224,7 @@ internal sealed partial class NotifyUnitOfWork : IResettableService
         _saveTakesQueuedUpTo = 0;
         _written = -1;
         ResetBatch();
+        EndOneTrip();
     }
 
     public Task ResetStateAsync(CancellationToken cancellationToken = default)

@@ -2,6 +2,7 @@ using System.Data.Common;
 using EfNotify.Diagnostics;
 using EfNotify.Outbox;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Update;
 
 namespace EfNotify.Capture;
 
@@ -33,26 +34,39 @@ internal static class OutboxRows
 
     /// <summary>
     /// At a command of a save's batch: appends the save's rows to it when its keys are all known now (see
-    /// <see cref="NotifyUnitOfWork.TakeBatch"/>), so that they travel in EF Core's own round trip.
+    /// <see cref="NotifyUnitOfWork.TakeBatch"/>), so that they travel in EF Core's own round trip; or, for a save EF Core
+    /// sends as one command without a transaction, to that command on the condition that its change happened (see
+    /// <see cref="OneTripSave"/>).
     /// </summary>
     public static void AppendToSave(DbCommand command, DbContext? context, CaptureEnvironment environment)
     {
-        if (context is null || command.Transaction is not { } transaction)
+        if (context is null)
         {
             return;
         }
 
         var unitOfWork = EfNotifyInterceptor.UnitOfWork(context);
-        if (unitOfWork.TakeBatch(context, transaction, environment) is not { } pending)
+        var transaction = command.Transaction;
+        IUpdateEntry? entry = null;
+        if ((transaction is not null ? unitOfWork.TakeBatch(context, transaction, environment) : unitOfWork.TakeOneTrip(context, environment, out entry))
+            is not { } pending)
         {
             return;
         }
 
         using var activity = EfNotifyInstrumentation.StartCapture();
         var time = environment.Time;
-        var written = OutboxWriter.Get(context).AppendTo(command, time.GetUtcNow().UtcDateTime, NotificationSerializer.Serialize(pending, time));
+        var condition = entry is null ? null : OneTripSave.Condition(command, entry, context);
+        var written = OutboxWriter.Get(context).AppendTo(command, time.GetUtcNow().UtcDateTime, NotificationSerializer.Serialize(pending, time), condition);
         EfNotifyInstrumentation.CaptureWritten(activity, written);
-        unitOfWork.Appended(written);
+        if (transaction is not null)
+        {
+            unitOfWork.Appended(written);
+        }
+        else
+        {
+            unitOfWork.AppendedOneTrip(written);
+        }
     }
 
     public static void WriteAfterSave(DbContext context, NotifyUnitOfWork unitOfWork, CaptureEnvironment environment)

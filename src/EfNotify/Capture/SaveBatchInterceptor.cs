@@ -5,7 +5,8 @@ namespace EfNotify.Capture;
 
 /// <summary>
 /// Appends a save's outbox rows to the first command of its batch, when its keys are all known before it (see
-/// <see cref="NotifyUnitOfWork.TakeBatch"/>): the rows then cost no round trip of their own.
+/// <see cref="NotifyUnitOfWork.TakeBatch"/>): the rows then cost no round trip of their own. A save of one row that EF
+/// Core sends without a transaction takes them in its only command (<see cref="OneTripSave"/>).
 /// </summary>
 /// <remarks>
 /// A command interceptor is called for every command of the context, so it is registered only where a round trip costs

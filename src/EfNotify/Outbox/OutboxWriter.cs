@@ -98,10 +98,17 @@ internal sealed class OutboxWriter
     }
 
     /// <summary>
-    /// Appends the INSERT of each row to a command about to run in the transaction (the first command of a save's batch),
-    /// so that the rows travel in its round trip; returns how many notifications they hold.
+    /// Appends the INSERT of each row to a command about to run (the first command of a save's batch), so that the rows
+    /// travel in its round trip; returns how many notifications they hold.
     /// </summary>
-    public int AppendTo(DbCommand command, DateTime createdAt, List<(string Payload, int Count)> rows)
+    /// <param name="command">The command; its statements and the rows commit or fail together (one transaction).</param>
+    /// <param name="createdAt">The rows' creation time.</param>
+    /// <param name="rows">The rows.</param>
+    /// <param name="condition">
+    /// A boolean SQL expression (its parameters already on the command): the rows are inserted only where it holds when
+    /// the INSERT runs, for example only if the statement before it changed its row. Null: inserted unconditionally.
+    /// </param>
+    public int AppendTo(DbCommand command, DateTime createdAt, List<(string Payload, int Count)> rows, string? condition = null)
     {
         var text = new StringBuilder(command.CommandText.TrimEnd());
         var terminator = _helper.StatementTerminator;
@@ -115,7 +122,7 @@ internal sealed class OutboxWriter
         {
             var suffix = "_b" + i.ToString(CultureInfo.InvariantCulture);
             var traced = AddParameters(command, suffix, createdAt, rows[i].Payload, rows[i].Count);
-            text.Append('\n').Append(Statement(suffix, traced)).Append(terminator);
+            text.Append('\n').Append(Statement(suffix, traced, condition)).Append(terminator);
             written += rows[i].Count;
         }
 
@@ -123,14 +130,18 @@ internal sealed class OutboxWriter
         return written;
     }
 
-    private string Statement(string suffix, bool traced)
+    private string Statement(string suffix, bool traced, string? condition = null)
     {
         var at = _helper.GenerateParameterNamePlaceholder("efn_at" + suffix);
-        var values = $"VALUES ({at}, {at}, {_helper.GenerateParameterNamePlaceholder("efn_payload" + suffix)}, "
+        var values = $"{at}, {at}, {_helper.GenerateParameterNamePlaceholder("efn_payload" + suffix)}, "
                      + $"{_helper.GenerateParameterNamePlaceholder("efn_count" + suffix)}, 0, 0";
-        return traced
-            ? $"{_tracedInto}) {values}, {_helper.GenerateParameterNamePlaceholder("efn_tp" + suffix)}, {_helper.GenerateParameterNamePlaceholder("efn_ts" + suffix)})"
-            : $"{_into}) {values})";
+        if (traced)
+        {
+            values += $", {_helper.GenerateParameterNamePlaceholder("efn_tp" + suffix)}, {_helper.GenerateParameterNamePlaceholder("efn_ts" + suffix)}";
+        }
+
+        var into = traced ? _tracedInto : _into;
+        return condition is null ? $"{into}) VALUES ({values})" : $"{into}) SELECT {values} WHERE {condition}";
     }
 
     private DbCommand CreateCommand(DbConnection connection, DbTransaction? transaction, DateTime createdAt, string payload, int count)

@@ -1,7 +1,5 @@
-using System.Data.Common;
 using EfNotify.IntegrationTests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace EfNotify.IntegrationTests.Postgres;
@@ -9,7 +7,9 @@ namespace EfNotify.IntegrationTests.Postgres;
 /// <summary>
 /// Issue 13: where every key is known before the save (updates, deletes), the outbox row travels in EF Core's own batch,
 /// so the save costs no round trip more than without EfNotify; a generated key still has it written before the commit.
-/// Either way the row commits with the data and only with it.
+/// Either way the row commits with the data and only with it. A save of one inserted or updated row, which EF Core sends as
+/// one command without a transaction, takes its outbox row along in that command: one round trip, as without EfNotify
+/// (the conflicts of that path: PostgresOneTripConflictTests).
 /// </summary>
 public sealed class PostgresRoundTripTests : PostgresDatabaseTest
 {
@@ -71,6 +71,75 @@ public sealed class PostgresRoundTripTests : PostgresDatabaseTest
             Published(services));
     }
 
+    [PostgresTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_single_update_is_one_command_without_a_transaction_and_its_row_commits_with_it(bool async)
+    {
+        var commands = new SaveCommands();
+        await using var services = Services(interceptor: commands);
+        using var scope = services.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<BoardContext>();
+        var card = new Card { Title = "one" };
+        db.Add(card);
+        await Save(db, async);
+        commands.Clear();
+
+        card.Status = "done"; // found by EF Core's own DetectChanges, after SaveChanges began
+        await Save(db, async);
+
+        var (text, inTransaction) = Assert.Single(commands.Sent); // one round trip: no BEGIN with it, no COMMIT after it
+        Assert.False(inTransaction);
+        Assert.Contains("UPDATE", text, StringComparison.Ordinal);
+        Assert.Contains(OutboxInsert, text, StringComparison.Ordinal);
+        Assert.Equal([(Channel(card), "added"), (Channel(card), "modified")], Published(services));
+    }
+
+    [PostgresTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_single_insert_of_a_key_set_by_the_application_is_one_command_without_a_transaction(bool async)
+    {
+        var commands = new SaveCommands();
+        await using var services = Services(interceptor: commands);
+        using var scope = services.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<BoardContext>();
+        var card = new Card { Id = 4_242, Title = "known key" };
+        db.Add(card);
+        await Save(db, async);
+
+        var (text, inTransaction) = Assert.Single(commands.Sent);
+        Assert.False(inTransaction);
+        Assert.Contains(OutboxInsert, text, StringComparison.Ordinal);
+        Assert.Equal([(Channel(card), "added")], Published(services));
+    }
+
+    [PostgresTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_single_delete_keeps_its_transaction_and_a_change_without_notifications_needs_none(bool async)
+    {
+        var commands = new SaveCommands();
+        await using var services = Services(interceptor: commands);
+        using var scope = services.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<BoardContext>();
+        var card = new Card { Title = "gone" };
+        var board = new Board { Name = "plain" };
+        db.AddRange(card, board);
+        await Save(db, async);
+        commands.Clear();
+
+        db.Remove(card); // a deleted row leaves nothing to condition the outbox row on: BEGIN, DELETE and INSERT, then COMMIT
+        await Save(db, async);
+        board.Name = "renamed"; // no notification: EF Core's own single statement, autocommitted
+        await Save(db, async);
+
+        Assert.Equal([true, false], commands.Sent.Select(c => c.InTransaction));
+        Assert.Contains(OutboxInsert, commands.Sent[0].Text, StringComparison.Ordinal);
+        Assert.DoesNotContain(OutboxInsert, commands.Sent[1].Text, StringComparison.Ordinal);
+        Assert.Equal([(Channel(card), "added"), (Channel(card), "deleted")], Published(services));
+    }
+
     private static string Channel(Card card) => $"private-Card.{card.Id}";
 
     private static List<(string Channel, string Change)> Published(IServiceProvider services)
@@ -82,31 +151,4 @@ public sealed class PostgresRoundTripTests : PostgresDatabaseTest
     }
 
     private static Task Save(DbContext db, bool async) => async ? db.SaveChangesAsync() : Task.FromResult(db.SaveChanges());
-
-    /// <summary>The text of every command a save sent through EF Core, as it was executed.</summary>
-    private sealed class SaveCommands : DbCommandInterceptor
-    {
-        public List<string> Texts { get; } = [];
-
-        public override DbDataReader ReaderExecuted(DbCommand command, CommandExecutedEventData eventData, DbDataReader result)
-        {
-            Record(command, eventData);
-            return result;
-        }
-
-        public override ValueTask<DbDataReader> ReaderExecutedAsync(
-            DbCommand command, CommandExecutedEventData eventData, DbDataReader result, CancellationToken cancellationToken = default)
-        {
-            Record(command, eventData);
-            return ValueTask.FromResult(result);
-        }
-
-        private void Record(DbCommand command, CommandEventData eventData)
-        {
-            if (eventData.CommandSource == CommandSource.SaveChanges)
-            {
-                Texts.Add(command.CommandText);
-            }
-        }
-    }
 }

@@ -6,7 +6,7 @@ namespace EfNotify.Tests.Capture;
 /// <summary>
 /// Issue 13: a save whose keys are all known before it is captured before its commands run (appended to its first command
 /// where a round trip costs something, see PostgresRoundTripTests); one that then fails on a concurrency conflict commits
-/// neither its changes nor its row.
+/// neither its changes nor its row. A save of one row on PostgreSQL, which goes without a transaction: PostgresOneTripConflictTests.
 /// </summary>
 public class ConflictingSaveCaptureTests
 {
