@@ -74,8 +74,10 @@ public sealed class FencingTests : PostgresDatabaseTest
                 for (var attempt = 0; attempt < 10; attempt++)
                 {
                     kills.Add(clock.Elapsed);
-                    Assert.True(await TerminateLockHolderAsync(), "the leader's lock connection was terminated");
-                    await Eventually.UntilAsync(async () => await LockHoldersAsync() == 1, Deadline, "an instance to lead again");
+                    var killed = await TerminateLockHolderAsync();
+                    Assert.True(killed is not null, "the leader's lock connection was terminated");
+                    // A terminated backend is listed as holding the lock until it has exited: wait for a new connection.
+                    await Eventually.UntilAsync(async () => await LockHolderPidsAsync() is [var holder] && holder != killed, Deadline, "an instance to lead again");
                     if (await LockHolderAsync() != before)
                     {
                         break;
@@ -135,12 +137,28 @@ public sealed class FencingTests : PostgresDatabaseTest
         return await command.ExecuteScalarAsync() as string;
     }
 
-    private async Task<bool> TerminateLockHolderAsync()
+    private async Task<List<int>> LockHolderPidsAsync()
     {
         await using var connection = new NpgsqlConnection(ConnectionString);
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand($"SELECT pg_terminate_backend(pid) {LockHolders}", connection);
-        return await command.ExecuteScalarAsync() is true;
+        await using var command = new NpgsqlCommand($"SELECT pid {LockHolders}", connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        var pids = new List<int>();
+        while (await reader.ReadAsync())
+        {
+            pids.Add(reader.GetInt32(0));
+        }
+
+        return pids;
+    }
+
+    /// <summary>Terminates the backend holding the lock; returns its process id, or null when none held it.</summary>
+    private async Task<int?> TerminateLockHolderAsync()
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand($"WITH holder AS MATERIALIZED (SELECT pid {LockHolders}) SELECT pid FROM holder WHERE pg_terminate_backend(pid)", connection);
+        return await command.ExecuteScalarAsync() as int?;
     }
 }
 
