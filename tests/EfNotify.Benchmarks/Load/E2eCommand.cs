@@ -259,13 +259,15 @@ internal static class E2eCommand
             : -1;
     }
 
+    /// <summary>Fewer methods than this JIT-compiled in a second of steady load: the warm-ups of the load tools have settled.</summary>
+    internal const int JitSettledPerSecond = 50;
+
     /// <summary>
     /// Commits in rounds of one second's worth at the offered rate until the JIT has settled: fewer than 50 methods
     /// compiled in a round, after 2 rounds at least and 30 s at most. Returns what it did, for the table.
     /// </summary>
     private static async Task<string> WarmUpAsync(LoadHost host, LoadSubscriber subscriber, int rate, long firstSeq)
     {
-        const int settled = 50;
         var clock = Stopwatch.StartNew();
         var before = subscriber.Received;
         var seq = firstSeq;
@@ -299,7 +301,7 @@ internal static class E2eCommand
             compiled = System.Runtime.JitInfo.GetCompiledMethodCount() - jitBefore;
             rounds++;
         }
-        while ((rounds < 2 || compiled >= settled) && clock.Elapsed < TimeSpan.FromSeconds(30));
+        while ((rounds < 2 || compiled >= JitSettledPerSecond) && clock.Elapsed < TimeSpan.FromSeconds(30));
 
         var sent = seq - firstSeq;
         await subscriber.WaitForAsync(before + sent, TimeSpan.FromSeconds(10));

@@ -55,7 +55,7 @@ internal sealed class LoadInstance : IAsyncDisposable
         {
             lock (_compiled)
             {
-                return _compiled.Count >= 3 && _compiled[^1] < 50 && _compiled[^2] < 50;
+                return _compiled.Count >= 3 && _compiled[^1] < E2eCommand.JitSettledPerSecond && _compiled[^2] < E2eCommand.JitSettledPerSecond;
             }
         }
     }
