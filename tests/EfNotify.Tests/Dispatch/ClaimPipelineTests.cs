@@ -67,6 +67,11 @@ public sealed class ClaimPipelineTests
         Assert.Null(secondPlan.Retry);
         Assert.Equal([5L], secondPlan.Delivered);
         Assert.Equal([4L, 6L], secondPlan.Released); // claimed again after the retry, in order
+
+        // Both outcomes recorded: the claim read next (from the row that waits) is not held back by the failure.
+        var next = await publication.PublishAsync(Rows(1, (b, "6"), (a, "0")), CancellationToken.None).WaitAsync(Deadline);
+        Assert.Equal(1, next.Stopped?.Row); // item 0 fails again in this transport; the row before it goes
+        Assert.Contains("6", transport.Published);
     }
 
     [Fact]
