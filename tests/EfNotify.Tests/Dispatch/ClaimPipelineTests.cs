@@ -1,10 +1,8 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
-using EfNotify.Diagnostics;
 using EfNotify.Dispatch;
 using EfNotify.Outbox;
-using Microsoft.Extensions.Logging.Abstractions;
-using Polly;
+using static EfNotify.Tests.Dispatch.LaneFixtures;
 
 namespace EfNotify.Tests.Dispatch;
 
@@ -99,33 +97,10 @@ public sealed class ClaimPipelineTests
         Assert.Equal([0, 2], outcomes[1].States.Select(s => s.Pending)); // row 4 untouched: released, not half published
     }
 
-    private static ClaimPublication Publication(INotificationTransport transport)
-    {
-        var monitor = new OutboxMonitor();
-        var instrumentation = new EfNotifyInstrumentation(monitor, TimeProvider.System, null);
-        var pause = new PauseGate(new RetrySchedule(TimeSpan.FromMilliseconds(1), TimeSpan.FromSeconds(1)), TimeProvider.System, instrumentation, monitor, NullLogger.Instance);
-        return new ClaimPublication(
-            new BatchPublisher(transport, ResiliencePipeline.Empty, instrumentation, pause, "test"), new ChannelSequences(), new CoalescingStage(TimeProvider.System), pause, 2, NullLogger.Instance);
-    }
-
-    private static (string A, string B) TwoChannelsOfTwoLanes()
-    {
-        var channels = Enumerable.Range(1, 20).Select(i => $"private-Card.{i}").ToList();
-        var a = channels[0];
-        return (a, channels.First(c => ChannelLanes.Of(c, 2) != ChannelLanes.Of(a, 2)));
-    }
+    private static ClaimPublication Publication(INotificationTransport transport) => LaneFixtures.Publication(transport, lanes: 2);
 
     private static List<OutboxMessage> Rows(long firstId, params (string Channel, string Item)[] events)
         => events.Select((e, i) => Row(firstId + i, e)).ToList();
-
-    private static OutboxMessage Row(long id, params (string Channel, string Item)[] events) => new()
-    {
-        Id = id,
-        Count = events.Length,
-        Payload = "[" + string.Join(',', events.Select(e => $$$"""{"channel":"{{{e.Channel}}}","event":"changed","data":{"item":"{{{e.Item}}}"}}""")) + "]",
-        CreatedAt = DateTime.UtcNow,
-        NextAttemptAt = DateTime.UtcNow,
-    };
 
     /// <summary>One event per request; a request of a held item waits until released; the request of <c>fail</c> fails transiently.</summary>
     private sealed class HeldTransport(string[] hold, string? fail = null) : INotificationTransport
