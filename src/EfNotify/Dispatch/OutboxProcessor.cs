@@ -28,7 +28,6 @@ internal sealed partial class OutboxProcessor<TContext> : IAsyncDisposable
 {
     private readonly EfNotifyOptions _options;
     private readonly TimeProvider _time;
-    private readonly OutboxSignal _signal;
     private readonly OutboxMonitor _monitor;
     private readonly DispatcherRole<TContext> _role;
     private readonly ILogger _logger;
@@ -45,7 +44,7 @@ internal sealed partial class OutboxProcessor<TContext> : IAsyncDisposable
     public OutboxProcessor(
         IServiceProvider services, DispatchParts parts, INotificationTransport transport, ResiliencePipeline pipeline, DispatcherRole<TContext> role, string owner)
     {
-        (_options, _time, _signal, _monitor, _logger) = (parts.Options, parts.Time, parts.Signal, parts.Monitor, parts.Logger);
+        (_options, _time, _monitor, _logger) = (parts.Options, parts.Time, parts.Monitor, parts.Logger);
         _role = role;
         var schedule = RetrySchedule.From(_options);
         _leadership = new DispatcherLeadership(_time, parts.Signal, _options.PollingInterval, _logger);
