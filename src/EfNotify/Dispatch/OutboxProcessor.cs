@@ -90,11 +90,18 @@ internal sealed partial class OutboxProcessor<TContext> : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         // Before the leadership goes: the next leader must not publish again what this one delivered.
-        await _context.ReleaseAsync().ConfigureAwait(false);
-        await _exclusive.DisposeAsync().ConfigureAwait(false);
-        await _deliveryWrites.ReleaseAsync().ConfigureAwait(false);
-        _role.State = LeaderState.Standby;
-        await _leadership.DisposeAsync().ConfigureAwait(false);
+        try
+        {
+            await DrainOnDisposeAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            await _context.ReleaseAsync().ConfigureAwait(false);
+            await _exclusive.DisposeAsync().ConfigureAwait(false);
+            await _deliveryWrites.ReleaseAsync().ConfigureAwait(false);
+            _role.State = LeaderState.Standby;
+            await _leadership.DisposeAsync().ConfigureAwait(false);
+        }
     }
 
     /// <summary>Claims and publishes one batch of rows.</summary>
@@ -103,6 +110,11 @@ internal sealed partial class OutboxProcessor<TContext> : IAsyncDisposable
     {
         var state = await _leadership.TryLeadAsync(db, cancellationToken).ConfigureAwait(false);
         _role.State = state;
+        if (!CanPipeline(state))
+        {
+            await DrainAsync(db).ConfigureAwait(false); // claims of the pipeline, taken as the leader
+        }
+
         if (state != LeaderState.Exclusive)
         {
             await _exclusive.AbandonAsync().ConfigureAwait(false);
@@ -121,6 +133,11 @@ internal sealed partial class OutboxProcessor<TContext> : IAsyncDisposable
         if (!await PublishDueAsync(db, claims, fenced.Token).ConfigureAwait(false))
         {
             return false;
+        }
+
+        if (CanPipeline(state))
+        {
+            return await PipelineOnceAsync(db, cancellationToken).ConfigureAwait(false);
         }
 
         var rows = await claims.ClaimAsync(db, _coalescing.HeldRows, cancellationToken).ConfigureAwait(false);

@@ -19,19 +19,20 @@ internal static class BacklogCommand
 
     public static int Run(string[] args)
     {
-        const string usage = "backlog [--quick] [--rows N] [--claim N] [--postgres CONN]";
-        if (!Args.TakePostgres(ref args, usage) || !Args.TryParse(args, usage, out var quick, out var options, "--rows", "--claim"))
+        const string usage = "backlog [--quick] [--rows N] [--claim N] [--in-flight N] [--postgres CONN]";
+        if (!Args.TakePostgres(ref args, usage) || !Args.TryParse(args, usage, out var quick, out var options, "--rows", "--claim", "--in-flight"))
         {
             return 2;
         }
 
         var rows = options.GetValueOrDefault("--rows", quick ? 100_000 : 1_000_000);
         var claim = options.TryGetValue("--claim", out var c) ? c : (int?)null;
-        Args.Print(RunAsync(rows, claim).GetAwaiter().GetResult());
+        var inFlight = options.TryGetValue("--in-flight", out var f) ? f : (int?)null;
+        Args.Print(RunAsync(rows, claim, inFlight).GetAwaiter().GetResult());
         return 0;
     }
 
-    public static async Task<Dictionary<string, string>> RunAsync(int rows, int? claimBatchSize = null)
+    public static async Task<Dictionary<string, string>> RunAsync(int rows, int? claimBatchSize = null, int? requestsInFlight = null)
     {
         await using var soketi = await SoketiProcess.StartAsync();
         var warmup = await WarmUpAsync(soketi);
@@ -41,6 +42,11 @@ internal static class BacklogCommand
             if (claimBatchSize is { } claim)
             {
                 o.ClaimBatchSize = claim;
+            }
+
+            if (requestsInFlight is { } requests)
+            {
+                o.MaxRequestsInFlight = requests;
             }
         });
         var options = host.Services.GetRequiredService<IOptions<EfNotifyOptions>>().Value;

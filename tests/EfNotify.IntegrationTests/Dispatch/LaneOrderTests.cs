@@ -13,11 +13,14 @@ public sealed class LaneOrderTests(SoketiServer server)
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
 
+    /// <param name="requestsInFlight">The dispatcher's <see cref="EfNotifyOptions.MaxRequestsInFlight"/>.</param>
+    /// <param name="claimBatchSize">Claims of 10 rows: twelve claims, each started while the one before is on the wire.</param>
     [SoketiTheory]
-    [InlineData(1)]
-    [InlineData(4)]
-    [InlineData(8)]
-    public async Task Each_channel_receives_its_events_in_commit_order_with_several_requests_in_flight(int requestsInFlight)
+    [InlineData(1, 100)]
+    [InlineData(4, 100)]
+    [InlineData(8, 100)]
+    [InlineData(4, 10)]
+    public async Task Each_channel_receives_its_events_in_commit_order_with_several_requests_in_flight(int requestsInFlight, int claimBatchSize)
     {
         const int boardCount = 8, transactions = 120;
         var databasePath = Path.Combine(Path.GetTempPath(), $"efnotify-it-{Guid.NewGuid():N}.db");
@@ -51,7 +54,7 @@ public sealed class LaneOrderTests(SoketiServer server)
             }
         }
 
-        await using var dispatcher = await NotifyHost.StartAsync(server.Options, databasePath, o => o.MaxRequestsInFlight = requestsInFlight);
+        await using var dispatcher = await NotifyHost.StartAsync(server.Options, databasePath, o => { o.MaxRequestsInFlight = requestsInFlight; o.ClaimBatchSize = claimBatchSize; });
         var events = await dispatcher.ExplainAsync(subscriber.WaitForEventsAsync(2 * transactions, e => e.Name == "newComment", Deadline));
         await dispatcher.AllDeliveredAsync(Deadline);
 

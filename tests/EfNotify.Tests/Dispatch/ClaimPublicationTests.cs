@@ -1,10 +1,8 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
-using EfNotify.Diagnostics;
 using EfNotify.Dispatch;
 using EfNotify.Outbox;
-using Microsoft.Extensions.Logging.Abstractions;
-using Polly;
+using static EfNotify.Tests.Dispatch.LaneFixtures;
 
 namespace EfNotify.Tests.Dispatch;
 
@@ -53,32 +51,8 @@ public sealed class ClaimPublicationTests
         Assert.Equal(2L, plan.Retry!.Id);
     }
 
-    private static ClaimPublication Publication(INotificationTransport transport, int lanes)
-    {
-        var monitor = new OutboxMonitor();
-        var instrumentation = new EfNotifyInstrumentation(monitor, TimeProvider.System, null);
-        var pause = new PauseGate(new RetrySchedule(TimeSpan.FromMilliseconds(1), TimeSpan.FromSeconds(1)), TimeProvider.System, instrumentation, monitor, NullLogger.Instance);
-        return new ClaimPublication(new BatchPublisher(transport, ResiliencePipeline.Empty, instrumentation, pause, "test"), new ChannelSequences(), new CoalescingStage(TimeProvider.System), pause, lanes, NullLogger.Instance);
-    }
-
-    private static (string A, string B) TwoChannelsOfTwoLanes()
-    {
-        var channels = Enumerable.Range(1, 20).Select(i => $"private-Card.{i}").ToList();
-        var a = channels[0];
-        return (a, channels.First(c => ChannelLanes.Of(c, 2) != ChannelLanes.Of(a, 2)));
-    }
-
     private static List<OutboxMessage> Rows(params string[] channels)
         => channels.Select((channel, i) => Row(i + 1, (channel, $"{i}"))).ToList();
-
-    private static OutboxMessage Row(long id, params (string Channel, string Item)[] events) => new()
-    {
-        Id = id,
-        Count = events.Length,
-        Payload = "[" + string.Join(',', events.Select(e => $$$"""{"channel":"{{{e.Channel}}}","event":"changed","data":{"item":"{{{e.Item}}}"}}""")) + "]",
-        CreatedAt = DateTime.UtcNow,
-        NextAttemptAt = DateTime.UtcNow,
-    };
 
     /// <summary>
     /// One event per request; the request of item <c>fail</c> fails transiently. A request named in <c>waits</c> is held

@@ -27,6 +27,10 @@ internal static class ChannelLanes
 
     /// <summary>The events of a claim by lane, each lane in the claim's order; lanes without events are left out.</summary>
     public static List<List<PlannedEvent>> Split(IReadOnlyList<PlannedEvent> events, int lanes)
+        => ByLane(events, lanes).OfType<List<PlannedEvent>>().ToList();
+
+    /// <summary>The events of a claim at the index of their lane, each lane in the claim's order; null where a lane has none.</summary>
+    public static List<PlannedEvent>?[] ByLane(IReadOnlyList<PlannedEvent> events, int lanes)
     {
         var byLane = new List<PlannedEvent>?[Math.Max(1, lanes)];
         foreach (var planned in events)
@@ -34,6 +38,6 @@ internal static class ChannelLanes
             (byLane[Of(planned.Event.Channel, byLane.Length)] ??= []).Add(planned);
         }
 
-        return byLane.OfType<List<PlannedEvent>>().ToList();
+        return byLane;
     }
 }

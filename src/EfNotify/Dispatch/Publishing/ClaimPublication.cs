@@ -26,6 +26,9 @@ internal sealed class RowState
 internal sealed record ClaimOutcome(IReadOnlyList<RowState> States, (int Row, string Reason)? Stopped)
 {
     public bool Complete => Stopped is null && States.All(s => s.Pending == 0);
+
+    /// <summary>The run that published the claim: recording its outcome ends its hold on later claims (<see cref="LaneChain"/>).</summary>
+    public ClaimRun? Run { get; init; }
 }
 
 /// <summary>
@@ -35,12 +38,22 @@ internal sealed record ClaimOutcome(IReadOnlyList<RowState> States, (int Row, st
 /// order. Numbers the events per channel (<see cref="ChannelSequences"/>), sends each batch
 /// (<see cref="BatchPublisher"/>) and, when the server refuses a batch, sends its events one by one so that only the
 /// refused ones are dead-lettered. What the lanes share is a <see cref="ClaimRun"/>. Events of hot channels pass the
-/// <see cref="CoalescingStage"/> first.
+/// <see cref="CoalescingStage"/> first. A claim may be started while earlier ones are still on the wire
+/// (<see cref="Start"/>): its lanes follow theirs (<see cref="LaneChain"/>).
 /// </summary>
 internal sealed partial class ClaimPublication(
     BatchPublisher publisher, ChannelSequences sequences, CoalescingStage coalescing, PauseGate pause, int lanes, ILogger logger)
 {
-    public Task<ClaimOutcome> PublishAsync(IReadOnlyList<OutboxMessage> rows, CancellationToken stoppingToken)
+    private readonly LaneChain _chain = new(lanes);
+
+    public async Task<ClaimOutcome> PublishAsync(IReadOnlyList<OutboxMessage> rows, CancellationToken stoppingToken)
+        => Finish(rows, await Start(rows, stoppingToken).ConfigureAwait(false));
+
+    /// <summary>
+    /// Starts publishing a claim, after the claims started before it, and returns when its lanes are done; call
+    /// <see cref="Finish"/> with the outcome before recording it. Called by one caller at a time (the dispatcher loop).
+    /// </summary>
+    public Task<ClaimOutcome> Start(IReadOnlyList<OutboxMessage> rows, CancellationToken stoppingToken)
     {
         var states = new RowState[rows.Count];
         var events = new List<PlannedEvent>(rows.Count);
@@ -61,8 +74,23 @@ internal sealed partial class ClaimPublication(
     }
 
     /// <summary>Publishes held events whose window ended (<see cref="CoalescingStage.TakeDue"/>).</summary>
-    public Task<ClaimOutcome> PublishDueAsync(DueClaim due, CancellationToken stoppingToken)
-        => PublishAsync(due.Rows, [.. due.States], due.Events, stoppingToken);
+    public async Task<ClaimOutcome> PublishDueAsync(DueClaim due, CancellationToken stoppingToken)
+        => Finish(due.Rows, await PublishAsync(due.Rows, [.. due.States], due.Events, stoppingToken).ConfigureAwait(false));
+
+    /// <summary>
+    /// Marks the rows whose events the <see cref="CoalescingStage"/> holds, on the caller's side of the stage, as the
+    /// outcome is about to be recorded: the claims read after it no longer follow it.
+    /// </summary>
+    public ClaimOutcome Finish(IReadOnlyList<OutboxMessage> rows, ClaimOutcome outcome)
+    {
+        _chain.Recorded(outcome.Run);
+        for (var r = 0; r < rows.Count; r++)
+        {
+            outcome.States[r].Held = coalescing.Holds(rows[r].Id);
+        }
+
+        return outcome;
+    }
 
     private async Task<ClaimOutcome> PublishAsync(
         IReadOnlyList<OutboxMessage> rows, RowState[] states, List<PlannedEvent> events, CancellationToken stoppingToken)
@@ -81,22 +109,29 @@ internal sealed partial class ClaimPublication(
         }
 
         var run = new ClaimRun(states, pause.IsPaused, stoppingToken);
-        await Task.WhenAll(ChannelLanes.Split(events, lanes).Select(lane => PublishLaneAsync(rows, run, lane))).ConfigureAwait(false);
+        _chain.Append(run);
+        var byLane = ChannelLanes.ByLane(events, _chain.Lanes);
+        var work = new List<Task>(byLane.Length);
+        for (var i = 0; i < byLane.Length; i++)
+        {
+            if (byLane[i] is { } lane)
+            {
+                work.Add(_chain.Chain(i, () => PublishLaneAsync(rows, run, lane)));
+            }
+        }
+
+        await Task.WhenAll(work).ConfigureAwait(false);
         if (run.Pause is { } refusal)
         {
             pause.Refused(refusal); // once per claim, after every lane's answer: no event is at fault, the rows stay pending
-        }
-
-        for (var r = 0; r < rows.Count; r++)
-        {
-            states[r].Held = coalescing.Holds(rows[r].Id);
         }
 
         return run.Outcome();
     }
 
     /// <summary>Publishes the events of one lane in order, one request at a time, until they are done or the run stops them.</summary>
-    private async Task PublishLaneAsync(IReadOnlyList<OutboxMessage> rows, ClaimRun run, List<PlannedEvent> lane)
+    /// <returns>Whether every event of the lane got its answer (the same lane of a later claim may go on).</returns>
+    private async Task<bool> PublishLaneAsync(IReadOnlyList<OutboxMessage> rows, ClaimRun run, List<PlannedEvent> lane)
     {
         try
         {
@@ -105,7 +140,7 @@ internal sealed partial class ClaimPublication(
                 var (end, token) = await run.NextAsync(lane, start, publisher.MaxBatchSize).ConfigureAwait(false);
                 if (end == start)
                 {
-                    return;
+                    return start == lane.Count;
                 }
 
                 var batch = lane.GetRange(start, end - start);
@@ -116,7 +151,7 @@ internal sealed partial class ClaimPublication(
                 run.Answered();
                 if (!goOn)
                 {
-                    return; // the lane's later events must not overtake the one that waits
+                    return false; // the lane's later events must not overtake the one that waits
                 }
             }
         }

@@ -5,7 +5,9 @@ namespace EfNotify.Dispatch;
 /// which no row is begun. The limit only comes down: to the row a transient failure postponed (a later row would
 /// overtake it on some channel), to zero on a pause (nothing more is sent), and, once the host stops, to just past the
 /// highest row a request carried (a row under way is finished, a row not begun is left untouched). While publishing is
-/// paused, the claim's first request goes alone, as a probe: the other lanes wait for its answer.
+/// paused, the claim's first request goes alone, as a probe: the other lanes wait for its answer. Claims published one
+/// after the other (<see cref="LaneChain"/>) are linked: a failure halts every claim after it, and a stop finishes a
+/// claim in full once the claim after it has begun, since each row of a later claim comes after all of its rows.
 /// </summary>
 internal sealed class ClaimRun
 {
@@ -17,6 +19,8 @@ internal sealed class ClaimRun
     private int _limit;
     private int _begun = -1;
     private (int Row, string Reason)? _stopped;
+    private bool _failed;
+    private ClaimRun? _follower;
 
     public ClaimRun(RowState[] states, bool paused, CancellationToken stopping)
     {
@@ -42,10 +46,7 @@ internal sealed class ClaimRun
 
         lock (_lock)
         {
-            if (_stopping.IsCancellationRequested)
-            {
-                _limit = Math.Min(_limit, _begun + 1);
-            }
+            StopIfRequested();
 
             var end = PublishPlanner.BatchEnd(lane, start, batchSize, _limit);
             if (end == start)
@@ -65,12 +66,28 @@ internal sealed class ClaimRun
     {
         lock (_lock)
         {
-            if (_stopping.IsCancellationRequested)
-            {
-                _limit = Math.Min(_limit, _begun + 1);
-            }
+            StopIfRequested();
 
             return row < _limit;
+        }
+    }
+
+    /// <summary>
+    /// Links the claim published after this one: a failure of this claim halts it, and this claim's rows are finished
+    /// on a stop once it has begun.
+    /// </summary>
+    public void Follow(ClaimRun follower)
+    {
+        bool failed;
+        lock (_lock)
+        {
+            _follower = follower;
+            failed = _failed;
+        }
+
+        if (failed)
+        {
+            follower.Halt(null);
         }
     }
 
@@ -101,6 +118,7 @@ internal sealed class ClaimRun
     /// <summary>A transient failure at <paramref name="row"/>: it waits for a later attempt, and no row from it on is begun.</summary>
     public void Postpone(int row, string reason)
     {
+        ClaimRun? follower;
         lock (_lock)
         {
             if (_stopped is not { } stopped || row < stopped.Row)
@@ -109,24 +127,54 @@ internal sealed class ClaimRun
             }
 
             _limit = Math.Min(_limit, row);
+            _failed = true;
+            follower = _follower;
         }
+
+        follower?.Halt(null); // every row of a later claim comes after this one
     }
 
     /// <summary>The server refused the application (or a lane failed unexpectedly): nothing more is begun.</summary>
     public void Halt(PublishFailure? pause)
     {
+        ClaimRun? follower;
         lock (_lock)
         {
             Pause ??= pause;
             _limit = 0;
+            _failed = true;
+            follower = _follower;
         }
+
+        follower?.Halt(null);
     }
 
     public ClaimOutcome Outcome()
     {
         lock (_lock)
         {
-            return new ClaimOutcome(_states, _stopped);
+            _follower = null; // every lane is done: nothing of this claim can hold a later one any more
+            return new ClaimOutcome(_states, _stopped) { Run = this };
+        }
+    }
+
+    /// <summary>Once the host stops, no row past the highest one under way is begun, unless a later claim has begun.</summary>
+    private void StopIfRequested()
+    {
+        if (_stopping.IsCancellationRequested && _follower?.HasBegun != true)
+        {
+            _limit = Math.Min(_limit, _begun + 1);
+        }
+    }
+
+    private bool HasBegun
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _begun >= 0;
+            }
         }
     }
 

@@ -36,6 +36,9 @@ internal sealed class CoalescingStage(TimeProvider time)
     /// <summary>Whether an event of the row is held.</summary>
     public bool Holds(long rowId) => _rows.ContainsKey(rowId);
 
+    /// <summary>Whether no window is open: nothing is held and no channel is being coalesced.</summary>
+    public bool IsEmpty => _rows.Count == 0 && _slots.Count == 0;
+
     /// <summary>When the earliest held event is due, or <see langword="null"/> when none is held.</summary>
     public DateTimeOffset? NextDue()
     {
