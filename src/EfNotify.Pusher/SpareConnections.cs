@@ -21,6 +21,9 @@ internal sealed class SpareConnections : IDisposable
     /// <summary>How long a spare stays usable: well under the idle time-outs of servers (soketi's is 10 s) and proxies.</summary>
     internal static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(3);
 
+    /// <summary>How long a spare may take to connect before it is given up: a server that drops packets holds no slot for long.</summary>
+    private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(10);
+
     private readonly Queue<Spare> _spares = new();
     private readonly TimeProvider _timeProvider;
     private readonly ITimer _sweep;
@@ -148,11 +151,12 @@ internal sealed class SpareConnections : IDisposable
     private async Task RefillAsync(DnsEndPoint endpoint)
     {
         Socket? socket = null;
+        using var timeout = new CancellationTokenSource(ConnectTimeout, _timeProvider);
         try
         {
-            socket = await ConnectSocketAsync(endpoint, CancellationToken.None).ConfigureAwait(false);
+            socket = await ConnectSocketAsync(endpoint, timeout.Token).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is SocketException or IOException)
+        catch (Exception ex) when (ex is SocketException or IOException or OperationCanceledException)
         {
             // Not logged: the next request connects by itself and reports the same fault where it matters.
         }

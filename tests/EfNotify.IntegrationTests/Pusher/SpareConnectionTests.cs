@@ -55,9 +55,7 @@ public sealed class SpareConnectionTests : IAsyncLifetime
     public async Task Issue_13_a_publish_after_another_goes_on_a_connection_opened_before_it_was_sent()
     {
         await using var services = Services();
-        var client = services.GetRequiredService<PusherClient>();
-        await client.TriggerAsync([_channel], "first", "{}");
-        await Eventually.UntilAsync(() => Recorder.Idle.Count > 0, Deadline, "a spare connection opened after the first publish");
+        var client = await PublishOnceAsync(services);
 
         var sentAt = Stopwatch.GetTimestamp();
         await client.TriggerAsync([_channel], "second", "{}");
@@ -73,9 +71,7 @@ public sealed class SpareConnectionTests : IAsyncLifetime
     public async Task Issue_13_a_spare_the_server_closed_while_idle_does_not_fail_a_publish()
     {
         await using var services = Services();
-        var client = services.GetRequiredService<PusherClient>();
-        await client.TriggerAsync([_channel], "first", "{}");
-        await Eventually.UntilAsync(() => Recorder.Idle.Count > 0, Deadline, "a spare connection opened after the first publish");
+        var client = await PublishOnceAsync(services);
         var closed = Recorder.Idle;
 
         Recorder.CloseIdle();
@@ -89,8 +85,7 @@ public sealed class SpareConnectionTests : IAsyncLifetime
     public async Task Stopping_the_application_closes_its_spare_connections()
     {
         var services = Services();
-        await services.GetRequiredService<PusherClient>().TriggerAsync([_channel], "first", "{}");
-        await Eventually.UntilAsync(() => Recorder.Idle.Count > 0, Deadline, "a spare connection opened after the first publish");
+        await PublishOnceAsync(services);
 
         await services.DisposeAsync();
 
@@ -102,12 +97,20 @@ public sealed class SpareConnectionTests : IAsyncLifetime
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow); // soketi checks the signed timestamp
         await using var services = Services(time);
-        await services.GetRequiredService<PusherClient>().TriggerAsync([_channel], "first", "{}");
-        await Eventually.UntilAsync(() => Recorder.Idle.Count > 0, Deadline, "a spare connection opened after the first publish");
+        await PublishOnceAsync(services);
 
         time.Advance(SpareConnections.MaxAge);
 
         await Eventually.UntilAsync(() => Recorder.Connections.All(c => !c.IsOpen), Deadline, "the idle spare closed");
+    }
+
+    /// <summary>Publishes once through the client of <paramref name="services"/>, then waits for a spare connection.</summary>
+    private async Task<PusherClient> PublishOnceAsync(ServiceProvider services)
+    {
+        var client = services.GetRequiredService<PusherClient>();
+        await client.TriggerAsync([_channel], "first", "{}");
+        await Eventually.UntilAsync(() => Recorder.Idle.Count > 0, Deadline, "a spare connection opened after the first publish");
+        return client;
     }
 
     private ServiceProvider Services(TimeProvider? time = null)
