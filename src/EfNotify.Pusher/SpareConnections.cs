@@ -18,7 +18,7 @@ namespace EfNotify.Pusher;
 /// </remarks>
 internal sealed class SpareConnections : IDisposable
 {
-    /// <summary>How long a spare stays usable: well under the idle time-outs of servers (soketi's is 10 s) and proxies.</summary>
+    /// <summary>How long a spare stays usable: well under the idle time-outs of servers and proxies (soketi's, through uWebSockets, is about 10 s).</summary>
     internal static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(3);
 
     /// <summary>How long a spare may take to connect before it is given up: a server that drops packets holds no slot for long.</summary>
@@ -45,18 +45,6 @@ internal sealed class SpareConnections : IDisposable
 
     /// <summary>How many spares at most, ready or connecting.</summary>
     public int Capacity { get; }
-
-    /// <summary>Spares ready now (stale ones included until they are closed).</summary>
-    internal int Ready
-    {
-        get
-        {
-            lock (_spares)
-            {
-                return _spares.Count;
-            }
-        }
-    }
 
     /// <summary>A <see cref="SocketsHttpHandler"/> whose new connections come from <paramref name="spares"/> when one is ready.</summary>
     public static SocketsHttpHandler CreateHandler(SpareConnections spares)
