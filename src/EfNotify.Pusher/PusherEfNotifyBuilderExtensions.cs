@@ -76,9 +76,13 @@ public static class PusherEfNotifyBuilderExtensions
         // The transport is a singleton holding this client, so connections are recycled by the handler itself
         // (PooledConnectionLifetime) rather than by the factory's handler rotation, which a held client never sees.
         // Connections are kept alive and reused; MaxConnectionsPerServer stays unbounded, so each of the dispatcher's
-        // lanes (EfNotifyOptions.MaxRequestsInFlight) has one. A server that closes each connection (soketi) gets a new one.
+        // lanes (EfNotifyOptions.MaxRequestsInFlight) has one. A server that closes each connection (soketi) gets a new one,
+        // taken from spares opened ahead (one per lane at most; the container closes them when it is disposed).
+        services.TryAddSingleton(sp => new SpareConnections(
+            Math.Max(1, sp.GetService<IOptions<EfNotifyOptions>>()?.Value.MaxRequestsInFlight ?? 1),
+            sp.GetRequiredService<TimeProvider>()));
         services.AddHttpClient<PusherClient>()
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(2) })
+            .ConfigurePrimaryHttpMessageHandler(sp => SpareConnections.CreateHandler(sp.GetRequiredService<SpareConnections>()))
             .SetHandlerLifetime(Timeout.InfiniteTimeSpan)
             .ConfigureHttpClient(client => client.Timeout = Timeout.InfiniteTimeSpan)
             .RemoveAllLoggers(); // four Information lines a publish otherwise; .AddDefaultLogger() on this client brings them back

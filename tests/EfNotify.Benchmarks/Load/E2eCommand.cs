@@ -266,7 +266,7 @@ internal static class E2eCommand
     /// Commits in rounds of one second's worth at the offered rate until the JIT has settled: fewer than 50 methods
     /// compiled in a round, after 2 rounds at least and 30 s at most. Returns what it did, for the table.
     /// </summary>
-    private static async Task<string> WarmUpAsync(LoadHost host, LoadSubscriber subscriber, int rate, long firstSeq)
+    internal static async Task<string> WarmUpAsync(LoadHost host, LoadSubscriber subscriber, int rate, long firstSeq)
     {
         var clock = Stopwatch.StartNew();
         var before = subscriber.Received;

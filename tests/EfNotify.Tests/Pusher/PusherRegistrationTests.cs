@@ -149,6 +149,22 @@ public class PusherRegistrationTests
         Assert.IsType<NullTransport>(provider.GetRequiredService<INotificationTransport>());
     }
 
+    [Fact]
+    public void Spare_connections_are_at_most_as_many_as_the_dispatchers_requests_in_flight()
+    {
+        using (var defaults = Build(b => b.AddPusher(Configuration())))
+        {
+            Assert.Equal(new EfNotifyOptions().MaxRequestsInFlight, defaults.GetRequiredService<SpareConnections>().Capacity);
+        }
+
+        var services = new ServiceCollection();
+        services.Configure<EfNotifyOptions>(o => o.MaxRequestsInFlight = 8);
+        new EfNotifyBuilder(services).AddPusher(Configuration());
+        using var configured = services.BuildServiceProvider(validateScopes: true);
+
+        Assert.Equal(8, configured.GetRequiredService<SpareConnections>().Capacity);
+    }
+
     private sealed class NullTransport : INotificationTransport
     {
         public int MaxBatchSize => 1;
