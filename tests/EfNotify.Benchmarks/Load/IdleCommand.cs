@@ -105,13 +105,7 @@ internal static class IdleCommand
         }
         else
         {
-            LoadHost.SharedDatabase = Environment.GetEnvironmentVariable("EFNOTIFY_LOAD_DATABASE");
-            app = await LoadHost.CreateAsync(new Pusher.PusherOptions
-            {
-                AppId = Environment.GetEnvironmentVariable("EFNOTIFY_LOAD_APP")!, Key = Environment.GetEnvironmentVariable("EFNOTIFY_LOAD_KEY")!,
-                Secret = Environment.GetEnvironmentVariable("EFNOTIFY_LOAD_SECRET")!, Host = "127.0.0.1",
-                Port = int.Parse(Environment.GetEnvironmentVariable("EFNOTIFY_LOAD_PORT")!, CultureInfo.InvariantCulture), UseTls = false,
-            });
+            app = await LoadHost.CreateAsync(LoadInstance.ChildPusherOptions());
             await app.StartAsync();
             if (role == "leader")
             {
@@ -148,19 +142,7 @@ internal static class IdleCommand
         public Child(string role, SoketiProcess soketi, string database)
         {
             Role = role;
-            var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardInput = true, UseShellExecute = false };
-            foreach (var argument in new[] { "exec", typeof(IdleCommand).Assembly.Location, "idle", "--child", role }
-                         .Concat(LoadHost.UsePostgres ? ["--postgres", "shared"] : []))
-            {
-                info.ArgumentList.Add(argument);
-            }
-
-            info.Environment["EFNOTIFY_LOAD_DATABASE"] = database;
-            info.Environment["EFNOTIFY_LOAD_APP"] = soketi.Options.AppId;
-            info.Environment["EFNOTIFY_LOAD_KEY"] = soketi.Options.Key;
-            info.Environment["EFNOTIFY_LOAD_SECRET"] = soketi.Options.Secret;
-            info.Environment["EFNOTIFY_LOAD_PORT"] = soketi.Options.Port!.Value.ToString(CultureInfo.InvariantCulture);
-            _process = Process.Start(info)!;
+            _process = LoadInstance.StartChild(["idle", "--child", role], soketi, database);
         }
 
         public string Role { get; }

@@ -148,14 +148,7 @@ internal static class InstancesCommand
 
         int n = (int)settings["--instances"], i0 = int.Parse(index, CultureInfo.InvariantCulture), seconds = (int)settings["--seconds"];
         var rate = settings["--rate"] / (double)n;
-        LoadHost.SharedDatabase = Environment.GetEnvironmentVariable("EFNOTIFY_LOAD_DATABASE");
-        var pusher = new Pusher.PusherOptions
-        {
-            AppId = Environment.GetEnvironmentVariable("EFNOTIFY_LOAD_APP")!, Key = Environment.GetEnvironmentVariable("EFNOTIFY_LOAD_KEY")!,
-            Secret = Environment.GetEnvironmentVariable("EFNOTIFY_LOAD_SECRET")!, Host = "127.0.0.1",
-            Port = int.Parse(Environment.GetEnvironmentVariable("EFNOTIFY_LOAD_PORT")!, CultureInfo.InvariantCulture), UseTls = false,
-        };
-        await using var host = await LoadHost.CreateAsync(pusher);
+        await using var host = await LoadHost.CreateAsync(LoadInstance.ChildPusherOptions());
         await host.StartAsync();
         var output = new object();
         void Print(string line)
