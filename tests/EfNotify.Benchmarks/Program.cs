@@ -18,6 +18,7 @@ public static class Program
         ("sweep", "sweep [--quick]      latency percentiles against offered load, EfNotify beside raw; writes docs/e2e-latency.png", SweepCommand.Run),
         ("auth", "auth [--quick] [--limiter]  requests/s and latency of POST /pusher/auth in the web sample (database lookup and authorization); --limiter: with the per-user limiter off and on", AuthCommand.Run),
         ("wake", "wake [--postgres CONN]   waking the leader after a commit: NOTIFY after commit, NOTIFY in the transaction, a wake file, data_version polling", WakeCommand.Run),
+        ("idle", "idle [--seconds S] [--postgres CONN]   the CPU of an idle leader and an idle standby beside a bare host (the runtime's floor), in windows of 10 s", IdleCommand.Run),
         ("proxy", "proxy --to PORT --rtt-ms R [--jitter-ms J] [--seconds S]   the latency proxy on its own in front of a local server, for S seconds (default 60)", Network.ProxyCommand.Run),
         ("all", "all [--quick] [--postgres CONN]   overhead, e2e, backlog, auth, instances and the RTT figures, then their headline figures", AllCommand.Run),
     ];

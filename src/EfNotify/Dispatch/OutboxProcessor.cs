@@ -65,6 +65,15 @@ internal sealed partial class OutboxProcessor<TContext> : IAsyncDisposable
         bool full;
         try
         {
+            // A standby asks its lock without a context: its pass is one lock attempt, with no scope, context or query
+            // made for it, which is most of what an idle standby spends (issue 12). The first pass connects the lock.
+            if (_leadership.IsConnected && await _leadership.TryLeadAsync(stoppingToken).ConfigureAwait(false) == LeaderState.Standby)
+            {
+                await StandByAsync().ConfigureAwait(false);
+                await ReportAsync(stoppingToken).ConfigureAwait(false);
+                return Pause.IsPaused ? PassResult.Paused : PassResult.Idle;
+            }
+
             full = await _context.RunAsync(DispatchOnceAsync, stoppingToken).ConfigureAwait(false);
         }
         catch
@@ -109,6 +118,12 @@ internal sealed partial class OutboxProcessor<TContext> : IAsyncDisposable
     private async Task<bool> DispatchOnceAsync(DbContext db, CancellationToken cancellationToken)
     {
         var state = await _leadership.TryLeadAsync(db, cancellationToken).ConfigureAwait(false);
+        if (state == LeaderState.Standby)
+        {
+            await StandByAsync().ConfigureAwait(false);
+            return false; // another instance publishes; this one stands by
+        }
+
         _role.State = state;
         if (!CanPipeline(state))
         {
@@ -118,13 +133,6 @@ internal sealed partial class OutboxProcessor<TContext> : IAsyncDisposable
         if (state != LeaderState.Exclusive)
         {
             await _exclusive.AbandonAsync().ConfigureAwait(false);
-        }
-
-        if (state == LeaderState.Standby)
-        {
-            _sequences.Reset(); // the leader numbers the channels now; leading again starts a new epoch
-            _coalescing.Reset(); // held rows stay pending: the leader publishes them
-            return false; // another instance publishes; this one stands by
         }
 
         IClaimStrategy claims = state == LeaderState.Exclusive ? _exclusive : _leased;
@@ -156,6 +164,15 @@ internal sealed partial class OutboxProcessor<TContext> : IAsyncDisposable
         }
 
         return rows.Count == _options.ClaimBatchSize;
+    }
+
+    /// <summary>Another instance leads: this one holds nothing of a leader's.</summary>
+    private async Task StandByAsync()
+    {
+        _role.State = LeaderState.Standby;
+        await _exclusive.AbandonAsync().ConfigureAwait(false);
+        _sequences.Reset(); // the leader numbers the channels now; leading again starts a new epoch
+        _coalescing.Reset(); // held rows stay pending: the leader publishes them
     }
 
     /// <summary>Counts the backlog when due and records that the loop completed a pass.</summary>

@@ -81,6 +81,8 @@ internal sealed class LoadHost : IAsyncDisposable
         });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Error);
+        builder.Logging.AddProvider(new LeadingLoggerProvider());
+        builder.Logging.AddFilter<LeadingLoggerProvider>("EfNotify", LogLevel.Information);
         builder.Services
             .AddEfNotify<LoadContext>(o => configure?.Invoke(o))
             .AddPusher(o =>

@@ -18,14 +18,29 @@ internal sealed class LoadInstance : IAsyncDisposable
     public LoadInstance(int index, SoketiProcess soketi, string database, int instances, int rate, int seconds, long failoverFirst)
     {
         Index = index;
+        _process = StartChild(
+            [
+                "e2e", "--child", index.ToString(CultureInfo.InvariantCulture),
+                "--instances", instances.ToString(CultureInfo.InvariantCulture), "--rate", rate.ToString(CultureInfo.InvariantCulture),
+                "--seconds", seconds.ToString(CultureInfo.InvariantCulture),
+                "--failover-first", failoverFirst.ToString(CultureInfo.InvariantCulture),
+            ],
+            soketi,
+            database);
+        _process.OutputDataReceived += (_, e) => Read(e.Data);
+        _process.BeginOutputReadLine();
+    }
+
+    public int Index { get; }
+
+    /// <summary>
+    /// Starts this program again with <paramref name="arguments"/> (and <c>--postgres shared</c> on PostgreSQL), its
+    /// standard input and output redirected, and tells it the shared database and soketi (<see cref="ChildPusherOptions"/>).
+    /// </summary>
+    public static Process StartChild(IEnumerable<string> arguments, SoketiProcess soketi, string database)
+    {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardInput = true, UseShellExecute = false };
-        foreach (var argument in new[]
-                 {
-                     "exec", typeof(InstancesCommand).Assembly.Location, "e2e", "--child", index.ToString(CultureInfo.InvariantCulture),
-                     "--instances", instances.ToString(CultureInfo.InvariantCulture), "--rate", rate.ToString(CultureInfo.InvariantCulture),
-                     "--seconds", seconds.ToString(CultureInfo.InvariantCulture),
-                     "--failover-first", failoverFirst.ToString(CultureInfo.InvariantCulture),
-                 }.Concat(LoadHost.UsePostgres ? ["--postgres", "shared"] : []))
+        foreach (var argument in new[] { "exec", typeof(LoadInstance).Assembly.Location }.Concat(arguments).Concat(LoadHost.UsePostgres ? ["--postgres", "shared"] : []))
         {
             info.ArgumentList.Add(argument);
         }
@@ -35,12 +50,20 @@ internal sealed class LoadInstance : IAsyncDisposable
         info.Environment["EFNOTIFY_LOAD_KEY"] = soketi.Options.Key;
         info.Environment["EFNOTIFY_LOAD_SECRET"] = soketi.Options.Secret;
         info.Environment["EFNOTIFY_LOAD_PORT"] = soketi.Options.Port!.Value.ToString(CultureInfo.InvariantCulture);
-        _process = Process.Start(info)!;
-        _process.OutputDataReceived += (_, e) => Read(e.Data);
-        _process.BeginOutputReadLine();
+        return Process.Start(info)!;
     }
 
-    public int Index { get; }
+    /// <summary>In a process started by <see cref="StartChild"/>: the shared database, and the soketi to publish to.</summary>
+    public static Pusher.PusherOptions ChildPusherOptions()
+    {
+        LoadHost.SharedDatabase = Environment.GetEnvironmentVariable("EFNOTIFY_LOAD_DATABASE");
+        return new Pusher.PusherOptions
+        {
+            AppId = Environment.GetEnvironmentVariable("EFNOTIFY_LOAD_APP")!, Key = Environment.GetEnvironmentVariable("EFNOTIFY_LOAD_KEY")!,
+            Secret = Environment.GetEnvironmentVariable("EFNOTIFY_LOAD_SECRET")!, Host = "127.0.0.1",
+            Port = int.Parse(Environment.GetEnvironmentVariable("EFNOTIFY_LOAD_PORT")!, CultureInfo.InvariantCulture), UseTls = false,
+        };
+    }
 
     public bool Leads => _leads;
 

@@ -17,7 +17,7 @@ internal sealed partial class DispatcherLeadership(TimeProvider time, OutboxSign
     private LeaderState _state = LeaderState.Standby;
     private CancellationToken _term;
 
-    /// <summary>Whether this instance leads or claims under leases, as of the last <see cref="TryLeadAsync"/>.</summary>
+    /// <summary>Whether this instance leads or claims under leases, as of the last <see cref="TryLeadAsync(CancellationToken)"/>.</summary>
     public LeaderState State => _state;
 
     /// <summary>
@@ -35,12 +35,24 @@ internal sealed partial class DispatcherLeadership(TimeProvider time, OutboxSign
             .ConnectAsync(db, new LeaderLockContext(time, signal, retryInterval, logger), cancellationToken)
             .ConfigureAwait(false);
 
-    /// <summary>Acquires or confirms leadership.</summary>
+    /// <summary>Whether the lock is set up (<see cref="ConnectAsync"/>), so <see cref="TryLeadAsync(CancellationToken)"/> needs no context.</summary>
+    public bool IsConnected => _lock is not null;
+
+    /// <summary>Sets up the lock if it is not yet, then acquires or confirms leadership.</summary>
     /// <returns><see cref="LeaderState.Standby"/> when another instance leads; this one then publishes nothing.</returns>
     public async Task<LeaderState> TryLeadAsync(DbContext db, CancellationToken cancellationToken)
     {
         await ConnectAsync(db, cancellationToken).ConfigureAwait(false);
-        var state = await _lock!.TryLeadAsync(db, cancellationToken).ConfigureAwait(false);
+        return await TryLeadAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Acquires or confirms leadership once <see cref="IsConnected"/>. No lock needs the application's context for it (a
+    /// lock file, or an advisory lock on a connection of its own), so a standby's attempt builds none (issue 12).
+    /// </summary>
+    public async Task<LeaderState> TryLeadAsync(CancellationToken cancellationToken)
+    {
+        var state = await _lock!.TryLeadAsync(cancellationToken).ConfigureAwait(false);
         if (state == LeaderState.Exclusive && (_state != LeaderState.Exclusive || _term != _lock.Lost))
         {
             _term = _lock.Lost;

@@ -23,7 +23,7 @@ internal interface ILeaderLock : IAsyncDisposable
     CancellationToken Lost { get; }
 
     /// <summary>Acquires or confirms leadership; an instance that did not lead tries again at most once per polling interval.</summary>
-    Task<LeaderState> TryLeadAsync(DbContext db, CancellationToken cancellationToken);
+    Task<LeaderState> TryLeadAsync(CancellationToken cancellationToken);
 }
 
 /// <summary>What a dialect's lock and wake signal need from the dispatcher.</summary>
@@ -71,7 +71,7 @@ internal sealed class GenericDialect : OutboxDialect
 
         public CancellationToken Lost => CancellationToken.None;
 
-        public Task<LeaderState> TryLeadAsync(DbContext db, CancellationToken cancellationToken) => Task.FromResult(LeaderState.Leased);
+        public Task<LeaderState> TryLeadAsync(CancellationToken cancellationToken) => Task.FromResult(LeaderState.Leased);
 
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }

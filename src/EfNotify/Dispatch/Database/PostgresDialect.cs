@@ -56,7 +56,7 @@ internal sealed class PostgresDialect : OutboxDialect
 
         public CancellationToken Lost => _term?.Token ?? CancellationToken.None;
 
-        public async Task<LeaderState> TryLeadAsync(DbContext db, CancellationToken cancellationToken)
+        public async Task<LeaderState> TryLeadAsync(CancellationToken cancellationToken)
         {
             if (_connection is not null)
             {

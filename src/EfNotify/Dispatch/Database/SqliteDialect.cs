@@ -53,7 +53,7 @@ internal sealed class SqliteDialect : OutboxDialect
 
         public CancellationToken Lost => CancellationToken.None; // held by this process's open handle until it ends
 
-        public Task<LeaderState> TryLeadAsync(DbContext db, CancellationToken cancellationToken) => Task.FromResult(TryLead());
+        public Task<LeaderState> TryLeadAsync(CancellationToken cancellationToken) => Task.FromResult(TryLead());
 
         public async ValueTask DisposeAsync()
         {
