@@ -66,8 +66,10 @@ internal sealed partial class OutboxProcessor<TContext> : IAsyncDisposable
         try
         {
             // A standby asks its lock without a context: its pass is one lock attempt, with no scope, context or query
-            // made for it, which is most of what an idle standby spends (issue 12). The first pass connects the lock.
-            if (_leadership.IsConnected && await _leadership.TryLeadAsync(stoppingToken).ConfigureAwait(false) == LeaderState.Standby)
+            // made for it, which is most of what an idle standby spends (issue 12). The first pass connects the lock;
+            // claims still on the wire from when it led are recorded first, with a context (DispatchOnceAsync).
+            if (_inFlight.Count == 0 && _leadership.IsConnected
+                && await _leadership.TryLeadAsync(stoppingToken).ConfigureAwait(false) == LeaderState.Standby)
             {
                 await StandByAsync().ConfigureAwait(false);
                 await ReportAsync(stoppingToken).ConfigureAwait(false);
@@ -118,6 +120,11 @@ internal sealed partial class OutboxProcessor<TContext> : IAsyncDisposable
     private async Task<bool> DispatchOnceAsync(DbContext db, CancellationToken cancellationToken)
     {
         var state = await _leadership.TryLeadAsync(db, cancellationToken).ConfigureAwait(false);
+        if (!CanPipeline(state))
+        {
+            await DrainAsync(db).ConfigureAwait(false); // claims of the pipeline, taken as the leader
+        }
+
         if (state == LeaderState.Standby)
         {
             await StandByAsync().ConfigureAwait(false);
@@ -125,10 +132,6 @@ internal sealed partial class OutboxProcessor<TContext> : IAsyncDisposable
         }
 
         _role.State = state;
-        if (!CanPipeline(state))
-        {
-            await DrainAsync(db).ConfigureAwait(false); // claims of the pipeline, taken as the leader
-        }
 
         if (state != LeaderState.Exclusive)
         {
