@@ -68,15 +68,20 @@ internal sealed partial class OutboxProcessor<TContext> : IAsyncDisposable
             // A standby asks its lock without a context: its pass is one lock attempt, with no scope, context or query
             // made for it, which is most of what an idle standby spends (issue 12). The first pass connects the lock;
             // claims still on the wire from when it led are recorded first, with a context (DispatchOnceAsync).
-            if (_inFlight.Count == 0 && _leadership.IsConnected
-                && await _leadership.TryLeadAsync(stoppingToken).ConfigureAwait(false) == LeaderState.Standby)
+            // A leader's pass goes on with the state it was given here rather than asking its lock twice.
+            LeaderState? known = null;
+            if (_inFlight.Count == 0 && _leadership.IsConnected)
             {
-                await StandByAsync().ConfigureAwait(false);
-                await ReportAsync(stoppingToken).ConfigureAwait(false);
-                return Pause.IsPaused ? PassResult.Paused : PassResult.Idle;
+                known = await _leadership.TryLeadAsync(stoppingToken).ConfigureAwait(false);
+                if (known == LeaderState.Standby)
+                {
+                    await StandByAsync().ConfigureAwait(false);
+                    await ReportAsync(stoppingToken).ConfigureAwait(false);
+                    return Pause.IsPaused ? PassResult.Paused : PassResult.Idle;
+                }
             }
 
-            full = await _context.RunAsync(DispatchOnceAsync, stoppingToken).ConfigureAwait(false);
+            full = await _context.RunAsync((db, token) => DispatchOnceAsync(db, known, token), stoppingToken).ConfigureAwait(false);
         }
         catch
         {
@@ -116,10 +121,13 @@ internal sealed partial class OutboxProcessor<TContext> : IAsyncDisposable
     }
 
     /// <summary>Claims and publishes one batch of rows.</summary>
+    /// <param name="db">The pass's context.</param>
+    /// <param name="known">The leadership this pass already confirmed without a context, if it did.</param>
+    /// <param name="cancellationToken">Stops the pass.</param>
     /// <returns><see langword="true"/> when the claim was full, so more rows may be waiting.</returns>
-    private async Task<bool> DispatchOnceAsync(DbContext db, CancellationToken cancellationToken)
+    private async Task<bool> DispatchOnceAsync(DbContext db, LeaderState? known, CancellationToken cancellationToken)
     {
-        var state = await _leadership.TryLeadAsync(db, cancellationToken).ConfigureAwait(false);
+        var state = known ?? await _leadership.TryLeadAsync(db, cancellationToken).ConfigureAwait(false);
         if (!CanPipeline(state))
         {
             await DrainAsync(db).ConfigureAwait(false); // claims of the pipeline, taken as the leader
