@@ -52,4 +52,45 @@ public sealed class ChannelLanesTests
         });
         Assert.All(events.GroupBy(e => e.Event.Channel), channel => Assert.Single(lanes, l => l.Contains(channel.First())));
     }
+
+    [Fact]
+    public void A_claim_read_while_nothing_is_on_the_wire_spreads_channels_that_hash_to_one_lane_over_every_lane()
+    {
+        // Eight channels whose names all hash to lane 0 of 4, five events each: by their hash, one lane would carry all
+        // 40 events in four requests one after the other; spread, each lane carries 10, one request each (issue 13).
+        var channels = Channels.Where(c => ChannelLanes.Of(c, 4) == 0).Take(8).ToList();
+        var events = Enumerable.Range(0, 40).Select(i => new PlannedEvent(i, 0, new OutgoingEvent(channels[i % 8], "changed", "{}"))).ToList();
+
+        var byLane = new LaneChain(4).Place(events);
+
+        Assert.All(byLane, lane => Assert.Equal(10, lane!.Count));
+        Assert.All(events.GroupBy(e => e.Event.Channel), channel => Assert.Single(byLane, l => l!.Contains(channel.First())));
+        Assert.All(byLane, lane => Assert.Equal(lane!.OrderBy(e => e.Row), lane));
+    }
+
+    [Fact]
+    public void A_claim_read_while_another_is_on_the_wire_keeps_each_of_its_channels_in_the_lane_it_had()
+    {
+        var channels = Channels.Where(c => ChannelLanes.Of(c, 4) == 0).Take(8).ToList();
+        var chain = new LaneChain(4);
+        var first = chain.Place(Claim(channels, rows: 16));
+        var run = new ClaimRun([], paused: false, CancellationToken.None);
+        chain.Append(run);
+
+        var second = chain.Place(Claim(channels, rows: 8));
+
+        Assert.All(channels, channel => Assert.Equal(LaneOf(first, channel), LaneOf(second, channel)));
+        Assert.Equal(LaneOf(first, channels[1]), LaneOf(chain.Place(Claim([channels[1]], rows: 1)), channels[1]));
+
+        chain.Recorded(run); // nothing on the wire: the next claim is spread anew
+        var third = chain.Place(Claim([channels[1], channels[0]], rows: 2));
+        Assert.Equal(0, LaneOf(third, channels[1]));
+        Assert.Equal(1, LaneOf(third, channels[0]));
+    }
+
+    private static List<PlannedEvent> Claim(IReadOnlyList<string> channels, int rows)
+        => Enumerable.Range(0, rows).Select(i => new PlannedEvent(i, 0, new OutgoingEvent(channels[i % channels.Count], "changed", "{}"))).ToList();
+
+    private static int LaneOf(List<PlannedEvent>?[] byLane, string channel)
+        => Array.FindIndex(byLane, lane => lane?.Any(e => e.Event.Channel == channel) == true);
 }

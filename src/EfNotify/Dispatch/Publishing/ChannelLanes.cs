@@ -1,13 +1,15 @@
 namespace EfNotify.Dispatch;
 
 /// <summary>
-/// Puts every channel in one lane of its own, by a hash of its name: the lanes of a claim publish at the same time, one
-/// request after the other within a lane, so the events of one channel go out in order while several requests are in
-/// flight (<see cref="EfNotifyOptions.MaxRequestsInFlight"/>).
+/// Puts every channel in one lane: the lanes of a claim publish at the same time, one request after the other within a
+/// lane, so the events of one channel go out in order while several requests are in flight
+/// (<see cref="EfNotifyOptions.MaxRequestsInFlight"/>). A claim read while nothing is on the wire spreads its channels
+/// evenly (<see cref="Balance"/>); a claim read while earlier ones are on the wire keeps each of their channels in the
+/// lane they gave it and puts the others by a hash of their name (<see cref="Follow"/>).
 /// </summary>
 internal static class ChannelLanes
 {
-    /// <summary>The lane of <paramref name="channel"/> among <paramref name="lanes"/>: the same for the same name, always.</summary>
+    /// <summary>The lane of <paramref name="channel"/> among <paramref name="lanes"/> by its name: the same for the same name, always.</summary>
     public static int Of(string channel, int lanes)
     {
         if (lanes <= 1)
@@ -27,15 +29,47 @@ internal static class ChannelLanes
 
     /// <summary>The events of a claim by lane, each lane in the claim's order; lanes without events are left out.</summary>
     public static List<List<PlannedEvent>> Split(IReadOnlyList<PlannedEvent> events, int lanes)
-        => ByLane(events, lanes).OfType<List<PlannedEvent>>().ToList();
+        => Follow(events, lanes, placed: null).OfType<List<PlannedEvent>>().ToList();
 
-    /// <summary>The events of a claim at the index of their lane, each lane in the claim's order; null where a lane has none.</summary>
-    public static List<PlannedEvent>?[] ByLane(IReadOnlyList<PlannedEvent> events, int lanes)
+    /// <summary>
+    /// The events of a claim at the index of their lane, each lane in the claim's order; null where a lane has none. A
+    /// channel in <paramref name="placed"/> keeps its lane there; any other goes by its name (<see cref="Of"/>).
+    /// </summary>
+    public static List<PlannedEvent>?[] Follow(IReadOnlyList<PlannedEvent> events, int lanes, IReadOnlyDictionary<string, int>? placed)
     {
         var byLane = new List<PlannedEvent>?[Math.Max(1, lanes)];
         foreach (var planned in events)
         {
-            (byLane[Of(planned.Event.Channel, byLane.Length)] ??= []).Add(planned);
+            var channel = planned.Event.Channel;
+            var lane = placed is not null && placed.TryGetValue(channel, out var kept) ? kept : Of(channel, byLane.Length);
+            (byLane[lane] ??= []).Add(planned);
+        }
+
+        return byLane;
+    }
+
+    /// <summary>
+    /// The events of a claim read while nothing is on the wire, at the index of their lane: each channel, as it first
+    /// appears, goes to the lane with the fewest events so far. A lane's requests go one after the other, so the claim
+    /// is published in as few turns as its events allow, where a hash can give one lane two turns' worth while another
+    /// idles (issue 13: the claims of a steady stream of commits behind a 25 ms round trip). Each channel's lane is
+    /// written to <paramref name="placed"/>, for the claims read while this one is on the wire.
+    /// </summary>
+    public static List<PlannedEvent>?[] Balance(IReadOnlyList<PlannedEvent> events, int lanes, Dictionary<string, int> placed)
+    {
+        var byLane = new List<PlannedEvent>?[Math.Max(1, lanes)];
+        var counts = new int[byLane.Length];
+        foreach (var planned in events)
+        {
+            var channel = planned.Event.Channel;
+            if (!placed.TryGetValue(channel, out var lane))
+            {
+                lane = Array.IndexOf(counts, counts.Min());
+                placed.Add(channel, lane);
+            }
+
+            counts[lane]++;
+            (byLane[lane] ??= []).Add(planned);
         }
 
         return byLane;

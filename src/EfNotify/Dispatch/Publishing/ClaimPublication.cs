@@ -34,8 +34,8 @@ internal sealed record ClaimOutcome(IReadOnlyList<RowState> States, (int Row, st
 /// <summary>
 /// Publishes the rows of one claim in batches the transport accepts, with up to
 /// <see cref="EfNotifyOptions.MaxRequestsInFlight"/> requests at once: each channel keeps to one lane
-/// (<see cref="ChannelLanes"/>), whose batches go one after the other in id order, so each channel's events arrive in
-/// order. Numbers the events per channel (<see cref="ChannelSequences"/>), sends each batch
+/// (<see cref="LaneChain.Place"/>), whose batches go one after the other in id order, so each channel's events arrive
+/// in order. Numbers the events per channel (<see cref="ChannelSequences"/>), sends each batch
 /// (<see cref="BatchPublisher"/>) and, when the server refuses a batch, sends its events one by one so that only the
 /// refused ones are dead-lettered. What the lanes share is a <see cref="ClaimRun"/>. Events of hot channels pass the
 /// <see cref="CoalescingStage"/> first. A claim may be started while earlier ones are still on the wire
@@ -109,8 +109,8 @@ internal sealed partial class ClaimPublication(
         }
 
         var run = new ClaimRun(states, pause.IsPaused, stoppingToken);
+        var byLane = _chain.Place(events);
         _chain.Append(run);
-        var byLane = ChannelLanes.ByLane(events, _chain.Lanes);
         var work = new List<Task>(byLane.Length);
         for (var i = 0; i < byLane.Length; i++)
         {

@@ -12,6 +12,7 @@ internal sealed class LaneChain
     private static readonly Task<bool> Finished = Task.FromResult(true);
     private static readonly Task<bool> StoppedShort = Task.FromResult(false);
     private readonly Task<bool>[] _tails;
+    private readonly Dictionary<string, int> _placed = new(StringComparer.Ordinal);
     private ClaimRun? _last;
 
     public LaneChain(int lanes)
@@ -21,6 +22,22 @@ internal sealed class LaneChain
     }
 
     public int Lanes => _tails.Length;
+
+    /// <summary>
+    /// The events of the claim about to be appended, by lane: spread evenly when no claim is on the wire
+    /// (<see cref="ChannelLanes.Balance"/>), else each channel in the lane an earlier claim gave it. The lanes the last
+    /// balanced claim gave are kept until no claim is on the wire: at most a claim's channels.
+    /// </summary>
+    public List<PlannedEvent>?[] Place(IReadOnlyList<PlannedEvent> events)
+    {
+        if (_last is null)
+        {
+            _placed.Clear();
+            return ChannelLanes.Balance(events, _tails.Length, _placed);
+        }
+
+        return ChannelLanes.Follow(events, _tails.Length, _placed);
+    }
 
     /// <summary>Makes <paramref name="run"/> the claim after the last one that is not recorded yet.</summary>
     public void Append(ClaimRun run)
