@@ -158,11 +158,11 @@ public class PusherRegistrationTests
         }
 
         var services = new ServiceCollection();
-        services.Configure<EfNotifyOptions>(o => o.MaxRequestsInFlight = 8);
+        services.Configure<EfNotifyOptions>(o => o.MaxRequestsInFlight = 3);
         new EfNotifyBuilder(services).AddPusher(Configuration());
         using var configured = services.BuildServiceProvider(validateScopes: true);
 
-        Assert.Equal(8, configured.GetRequiredService<SpareConnections>().Capacity);
+        Assert.Equal(3, configured.GetRequiredService<SpareConnections>().Capacity);
     }
 
     private sealed class NullTransport : INotificationTransport
