@@ -61,7 +61,7 @@ public sealed class ChannelLanesTests
         var channels = Channels.Where(c => ChannelLanes.Of(c, 4) == 0).Take(8).ToList();
         var events = Enumerable.Range(0, 40).Select(i => new PlannedEvent(i, 0, new OutgoingEvent(channels[i % 8], "changed", "{}"))).ToList();
 
-        var byLane = new LaneChain(4).Place(events);
+        var byLane = new LaneChain(4).Place(events, batchSize: 10);
 
         Assert.All(byLane, lane => Assert.Equal(10, lane!.Count));
         Assert.All(events.GroupBy(e => e.Event.Channel), channel => Assert.Single(byLane, l => l!.Contains(channel.First())));
@@ -69,21 +69,33 @@ public sealed class ChannelLanesTests
     }
 
     [Fact]
+    public void A_claim_spread_over_the_lanes_uses_no_more_of_them_than_its_requests_need()
+    {
+        // 12 events on 6 channels fill two requests of 10: two lanes, one turn, where eight lanes would cost eight requests.
+        var events = Claim([.. Channels.Take(6)], rows: 12);
+
+        var byLane = new LaneChain(8).Place(events, batchSize: 10);
+
+        Assert.Equal(2, byLane.Count(lane => lane is not null));
+        Assert.All(byLane.OfType<List<PlannedEvent>>(), lane => Assert.InRange(lane.Count, 1, 10));
+    }
+
+    [Fact]
     public void A_claim_read_while_another_is_on_the_wire_keeps_each_of_its_channels_in_the_lane_it_had()
     {
         var channels = Channels.Where(c => ChannelLanes.Of(c, 4) == 0).Take(8).ToList();
         var chain = new LaneChain(4);
-        var first = chain.Place(Claim(channels, rows: 16));
+        var first = chain.Place(Claim(channels, rows: 16), batchSize: 4);
         var run = new ClaimRun([], paused: false, CancellationToken.None);
         chain.Append(run);
 
-        var second = chain.Place(Claim(channels, rows: 8));
+        var second = chain.Place(Claim(channels, rows: 8), batchSize: 4);
 
         Assert.All(channels, channel => Assert.Equal(LaneOf(first, channel), LaneOf(second, channel)));
-        Assert.Equal(LaneOf(first, channels[1]), LaneOf(chain.Place(Claim([channels[1]], rows: 1)), channels[1]));
+        Assert.Equal(LaneOf(first, channels[1]), LaneOf(chain.Place(Claim([channels[1]], rows: 1), batchSize: 4), channels[1]));
 
         chain.Recorded(run); // nothing on the wire: the next claim is spread anew
-        var third = chain.Place(Claim([channels[1], channels[0]], rows: 2));
+        var third = chain.Place(Claim([channels[1], channels[0]], rows: 2), batchSize: 1);
         Assert.Equal(0, LaneOf(third, channels[1]));
         Assert.Equal(1, LaneOf(third, channels[0]));
     }

@@ -50,21 +50,23 @@ internal static class ChannelLanes
 
     /// <summary>
     /// The events of a claim read while nothing is on the wire, at the index of their lane: each channel, as it first
-    /// appears, goes to the lane with the fewest events so far. A lane's requests go one after the other, so the claim
-    /// is published in as few turns as its events allow, where a hash can give one lane two turns' worth while another
-    /// idles (issue 13: the claims of a steady stream of commits behind a 25 ms round trip). Each channel's lane is
-    /// written to <paramref name="placed"/>, for the claims read while this one is on the wire.
+    /// appears, goes to the lane with the fewest events so far among as many lanes as the claim fills with requests of
+    /// <paramref name="batchSize"/>. A lane's requests go one after the other, so the claim is published in as few
+    /// turns as its events allow, where a hash can give one lane two turns' worth while another idles (issue 13: the
+    /// claims of a steady stream of commits behind a 25 ms round trip), and in no more requests than that takes. Each
+    /// channel's lane is written to <paramref name="placed"/>, for the claims read while this one is on the wire.
     /// </summary>
-    public static List<PlannedEvent>?[] Balance(IReadOnlyList<PlannedEvent> events, int lanes, Dictionary<string, int> placed)
+    public static List<PlannedEvent>?[] Balance(IReadOnlyList<PlannedEvent> events, int lanes, int batchSize, Dictionary<string, int> placed)
     {
         var byLane = new List<PlannedEvent>?[Math.Max(1, lanes)];
         var counts = new int[byLane.Length];
+        var used = counts.AsSpan(0, Math.Clamp((events.Count + batchSize - 1) / Math.Max(1, batchSize), 1, byLane.Length));
         foreach (var planned in events)
         {
             var channel = planned.Event.Channel;
             if (!placed.TryGetValue(channel, out var lane))
             {
-                lane = Array.IndexOf(counts, counts.Min());
+                lane = used.IndexOf(Min(used));
                 placed.Add(channel, lane);
             }
 
@@ -73,5 +75,16 @@ internal static class ChannelLanes
         }
 
         return byLane;
+    }
+
+    private static int Min(ReadOnlySpan<int> counts)
+    {
+        var min = counts[0];
+        foreach (var count in counts)
+        {
+            min = Math.Min(min, count);
+        }
+
+        return min;
     }
 }

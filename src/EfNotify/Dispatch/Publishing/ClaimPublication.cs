@@ -109,7 +109,7 @@ internal sealed partial class ClaimPublication(
         }
 
         var run = new ClaimRun(states, pause.IsPaused, stoppingToken);
-        var byLane = _chain.Place(events);
+        var byLane = _chain.Place(events, publisher.MaxBatchSize);
         _chain.Append(run);
         var work = new List<Task>(byLane.Length);
         for (var i = 0; i < byLane.Length; i++)

@@ -28,12 +28,12 @@ internal sealed class LaneChain
     /// (<see cref="ChannelLanes.Balance"/>), else each channel in the lane an earlier claim gave it. The lanes the last
     /// balanced claim gave are kept until no claim is on the wire: at most a claim's channels.
     /// </summary>
-    public List<PlannedEvent>?[] Place(IReadOnlyList<PlannedEvent> events)
+    public List<PlannedEvent>?[] Place(IReadOnlyList<PlannedEvent> events, int batchSize)
     {
         if (_last is null)
         {
             _placed.Clear();
-            return ChannelLanes.Balance(events, _tails.Length, _placed);
+            return ChannelLanes.Balance(events, _tails.Length, batchSize, _placed);
         }
 
         return ChannelLanes.Follow(events, _tails.Length, _placed);
