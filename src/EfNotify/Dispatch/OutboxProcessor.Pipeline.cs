@@ -35,8 +35,8 @@ internal sealed partial class OutboxProcessor<TContext>
                 LogClaimed(_logger, rows.Count, rows[0].Id, rows[^1].Id);
                 // Fenced: losing the lock stops publishing before the next request, as a stop of the host does.
                 var fence = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _leadership.Lost);
-                _inFlight.Enqueue(new ClaimInFlight(rows, _publication.Start(rows, fence.Token), fence));
                 full = rows.Count == _options.ClaimBatchSize;
+                _inFlight.Enqueue(new ClaimInFlight(rows, _publication.Start(rows, full, fence.Token), fence));
             }
         }
 

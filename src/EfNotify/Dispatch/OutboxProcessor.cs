@@ -166,7 +166,7 @@ internal sealed partial class OutboxProcessor<TContext> : IAsyncDisposable
         }
 
         LogClaimed(_logger, rows.Count, rows[0].Id, rows[^1].Id);
-        var outcome = await _publication.PublishAsync(rows, fenced.Token).ConfigureAwait(false);
+        var outcome = await _publication.PublishAsync(rows, rows.Count == _options.ClaimBatchSize, fenced.Token).ConfigureAwait(false);
         await _outcomes.RecordAsync(db, claims, rows, outcome).ConfigureAwait(false);
         await SettleCoalescingAsync(db, claims, rows, outcome).ConfigureAwait(false);
         if (!outcome.Complete)

@@ -24,8 +24,8 @@ public sealed class ClaimPipelineTests
         var transport = new HeldTransport(hold: ["0"]);
         var publication = Publication(transport);
 
-        var firstOutcome = publication.PublishAsync(first, CancellationToken.None);
-        var secondOutcome = publication.PublishAsync(second, CancellationToken.None);
+        var firstOutcome = publication.PublishAsync(first, full: true, CancellationToken.None);
+        var secondOutcome = publication.PublishAsync(second, full: true, CancellationToken.None);
 
         await transport.Answered("4").WaitAsync(Deadline); // the second claim's other lane went while the first claim waits
         Assert.DoesNotContain("3", transport.Begun); // channel a: the second claim's event waits for the first claim's
@@ -46,8 +46,8 @@ public sealed class ClaimPipelineTests
         var transport = new HeldTransport(hold: ["0", "4"], fail: "0");
         var publication = Publication(transport);
 
-        var firstOutcome = publication.PublishAsync(first, CancellationToken.None);
-        var secondOutcome = publication.PublishAsync(second, CancellationToken.None);
+        var firstOutcome = publication.PublishAsync(first, full: true, CancellationToken.None);
+        var secondOutcome = publication.PublishAsync(second, full: true, CancellationToken.None);
         await transport.BegunTask("4").WaitAsync(Deadline); // the second claim is on the wire while row 1 waits
         transport.Release("0"); // fails transiently
         var failed = await firstOutcome.WaitAsync(Deadline);
@@ -67,7 +67,7 @@ public sealed class ClaimPipelineTests
         Assert.Equal([4L, 6L], secondPlan.Released); // claimed again after the retry, in order
 
         // Both outcomes recorded: the claim read next (from the row that waits) is not held back by the failure.
-        var next = await publication.PublishAsync(Rows(1, (b, "6"), (a, "0")), CancellationToken.None).WaitAsync(Deadline);
+        var next = await publication.PublishAsync(Rows(1, (b, "6"), (a, "0")), full: true, CancellationToken.None).WaitAsync(Deadline);
         Assert.Equal(1, next.Stopped?.Row); // item 0 fails again in this transport; the row before it goes
         Assert.Contains("6", transport.Published);
     }
@@ -84,8 +84,8 @@ public sealed class ClaimPipelineTests
         var publication = Publication(transport);
         using var stopping = new CancellationTokenSource();
 
-        var firstOutcome = publication.PublishAsync(first, stopping.Token);
-        var secondOutcome = publication.PublishAsync(second, stopping.Token);
+        var firstOutcome = publication.PublishAsync(first, full: true, stopping.Token);
+        var secondOutcome = publication.PublishAsync(second, full: true, stopping.Token);
         await transport.BegunTask("2b").WaitAsync(Deadline); // the first claim's lane a still holds row 1
         await stopping.CancelAsync();
         transport.Release("0a");

@@ -23,7 +23,7 @@ public sealed class ClaimPublicationTests
         var transport = new GatedTransport(fail: "2", waits: new() { ["1"] = "2" }); // row 1's request is in flight when row 2's fails
         var publication = Publication(transport, lanes: 2);
 
-        var outcome = await publication.PublishAsync(rows, CancellationToken.None).WaitAsync(Deadline);
+        var outcome = await publication.PublishAsync(rows, full: false, CancellationToken.None).WaitAsync(Deadline);
 
         Assert.Equal((2, "503: The server is busy"), outcome.Stopped);
         Assert.Equal(["0", "1"], transport.Published); // row 4 (channel a) did not overtake row 2; row 3 waits too
@@ -41,7 +41,7 @@ public sealed class ClaimPublicationTests
         var transport = new GatedTransport(fail: "1b", waits: new() { ["1b"] = "1a" });
         var publication = Publication(transport, lanes: 2);
 
-        var outcome = await publication.PublishAsync(rows, CancellationToken.None).WaitAsync(Deadline);
+        var outcome = await publication.PublishAsync(rows, full: false, CancellationToken.None).WaitAsync(Deadline);
 
         Assert.Equal(1, outcome.Stopped?.Row);
         Assert.Equal(["0a", "0b", "1a"], transport.Published.Order());

@@ -46,14 +46,16 @@ internal sealed partial class ClaimPublication(
 {
     private readonly LaneChain _chain = new(lanes);
 
-    public async Task<ClaimOutcome> PublishAsync(IReadOnlyList<OutboxMessage> rows, CancellationToken stoppingToken)
-        => Finish(rows, await Start(rows, stoppingToken).ConfigureAwait(false));
+    public async Task<ClaimOutcome> PublishAsync(IReadOnlyList<OutboxMessage> rows, bool full, CancellationToken stoppingToken)
+        => Finish(rows, await Start(rows, full, stoppingToken).ConfigureAwait(false));
 
     /// <summary>
     /// Starts publishing a claim, after the claims started before it, and returns when its lanes are done; call
     /// <see cref="Finish"/> with the outcome before recording it. Called by one caller at a time (the dispatcher loop).
+    /// A <paramref name="full"/> claim (more rows wait) is spread over every lane, not only over those its requests
+    /// fill: the claims read while it is on the wire keep its channels in its lanes.
     /// </summary>
-    public Task<ClaimOutcome> Start(IReadOnlyList<OutboxMessage> rows, CancellationToken stoppingToken)
+    public Task<ClaimOutcome> Start(IReadOnlyList<OutboxMessage> rows, bool full, CancellationToken stoppingToken)
     {
         var states = new RowState[rows.Count];
         var events = new List<PlannedEvent>(rows.Count);
@@ -70,12 +72,12 @@ internal sealed partial class ClaimPublication(
             }
         }
 
-        return PublishAsync(rows, states, coalescing.Admit(rows, events), stoppingToken);
+        return PublishAsync(rows, states, coalescing.Admit(rows, events), full, stoppingToken);
     }
 
     /// <summary>Publishes held events whose window ended (<see cref="CoalescingStage.TakeDue"/>).</summary>
     public async Task<ClaimOutcome> PublishDueAsync(DueClaim due, CancellationToken stoppingToken)
-        => Finish(due.Rows, await PublishAsync(due.Rows, [.. due.States], due.Events, stoppingToken).ConfigureAwait(false));
+        => Finish(due.Rows, await PublishAsync(due.Rows, [.. due.States], due.Events, full: false, stoppingToken).ConfigureAwait(false));
 
     /// <summary>
     /// Marks the rows whose events the <see cref="CoalescingStage"/> holds, on the caller's side of the stage, as the
@@ -93,7 +95,7 @@ internal sealed partial class ClaimPublication(
     }
 
     private async Task<ClaimOutcome> PublishAsync(
-        IReadOnlyList<OutboxMessage> rows, RowState[] states, List<PlannedEvent> events, CancellationToken stoppingToken)
+        IReadOnlyList<OutboxMessage> rows, RowState[] states, List<PlannedEvent> events, bool full, CancellationToken stoppingToken)
     {
         // A row is recorded as a whole, so a stop requested by the host is honoured only before a row's first
         // notification goes out: a row already partly published is finished, else its first notifications would be
@@ -109,7 +111,7 @@ internal sealed partial class ClaimPublication(
         }
 
         var run = new ClaimRun(states, pause.IsPaused, stoppingToken);
-        var byLane = _chain.Place(events, publisher.MaxBatchSize);
+        var byLane = _chain.Place(events, full ? 1 : publisher.MaxBatchSize);
         _chain.Append(run);
         var work = new List<Task>(byLane.Length);
         for (var i = 0; i < byLane.Length; i++)
