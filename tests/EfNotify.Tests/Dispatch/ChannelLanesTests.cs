@@ -35,13 +35,13 @@ public sealed class ChannelLanesTests
     }
 
     [Fact]
-    public void Split_puts_every_event_in_its_channels_lane_once_in_claim_order_and_leaves_out_empty_lanes()
+    public void Follow_puts_every_event_in_its_channels_lane_once_in_claim_order_and_leaves_empty_lanes_empty()
     {
         var events = Enumerable.Range(0, 60)
             .Select(i => new PlannedEvent(i / 3, i % 3, new OutgoingEvent($"private-Order.{i % 5}", "changed", "{}")))
             .ToList();
 
-        var lanes = ChannelLanes.Split(events, 8);
+        var lanes = ChannelLanes.Follow(events, 8, placed: null).OfType<List<PlannedEvent>>().ToList();
 
         Assert.Equal(events.Count, lanes.Sum(l => l.Count));
         Assert.All(lanes, lane =>
@@ -61,23 +61,25 @@ public sealed class ChannelLanesTests
         var channels = Channels.Where(c => ChannelLanes.Of(c, 4) == 0).Take(8).ToList();
         var events = Enumerable.Range(0, 40).Select(i => new PlannedEvent(i, 0, new OutgoingEvent(channels[i % 8], "changed", "{}"))).ToList();
 
-        var byLane = new LaneChain(4).Place(events, batchSize: 10);
+        var byLane = new LaneChain(4).Place(events, fill: 4);
 
         Assert.All(byLane, lane => Assert.Equal(10, lane!.Count));
         Assert.All(events.GroupBy(e => e.Event.Channel), channel => Assert.Single(byLane, l => l!.Contains(channel.First())));
         Assert.All(byLane, lane => Assert.Equal(lane!.OrderBy(e => e.Row), lane));
     }
 
-    [Fact]
-    public void A_claim_spread_over_the_lanes_uses_no_more_of_them_than_its_requests_need()
+    [Theory]
+    [InlineData(false, 2)] // 12 events fill two requests of 10: two lanes, one turn, not six requests of two
+    [InlineData(true, 6)] // a full claim goes over every lane its channels allow: the claims read meanwhile follow it
+    public async Task A_claim_that_is_not_full_is_sent_in_as_few_requests_as_its_events_fill(bool full, int requests)
     {
-        // 12 events on 6 channels fill two requests of 10: two lanes, one turn, where eight lanes would cost eight requests.
-        var events = Claim([.. Channels.Take(6)], rows: 12);
+        var rows = Enumerable.Range(0, 12).Select(i => LaneFixtures.Row(i + 1, (Channels[i % 6], $"{i}"))).ToList();
+        var transport = new CountingTransport();
 
-        var byLane = new LaneChain(8).Place(events, batchSize: 10);
+        var outcome = await LaneFixtures.Publication(transport, lanes: 8).PublishAsync(rows, full, CancellationToken.None);
 
-        Assert.Equal(2, byLane.Count(lane => lane is not null));
-        Assert.All(byLane.OfType<List<PlannedEvent>>(), lane => Assert.InRange(lane.Count, 1, 10));
+        Assert.True(outcome.Complete);
+        Assert.Equal(requests, transport.Requests);
     }
 
     [Fact]
@@ -85,17 +87,17 @@ public sealed class ChannelLanesTests
     {
         var channels = Channels.Where(c => ChannelLanes.Of(c, 4) == 0).Take(8).ToList();
         var chain = new LaneChain(4);
-        var first = chain.Place(Claim(channels, rows: 16), batchSize: 4);
+        var first = chain.Place(Claim(channels, rows: 16), fill: 4);
         var run = new ClaimRun([], paused: false, CancellationToken.None);
         chain.Append(run);
 
-        var second = chain.Place(Claim(channels, rows: 8), batchSize: 4);
+        var second = chain.Place(Claim(channels, rows: 8), fill: 4);
 
         Assert.All(channels, channel => Assert.Equal(LaneOf(first, channel), LaneOf(second, channel)));
-        Assert.Equal(LaneOf(first, channels[1]), LaneOf(chain.Place(Claim([channels[1]], rows: 1), batchSize: 4), channels[1]));
+        Assert.Equal(LaneOf(first, channels[1]), LaneOf(chain.Place(Claim([channels[1]], rows: 1), fill: 4), channels[1]));
 
         chain.Recorded(run); // nothing on the wire: the next claim is spread anew
-        var third = chain.Place(Claim([channels[1], channels[0]], rows: 2), batchSize: 1);
+        var third = chain.Place(Claim([channels[1], channels[0]], rows: 2), fill: 2);
         Assert.Equal(0, LaneOf(third, channels[1]));
         Assert.Equal(1, LaneOf(third, channels[0]));
     }
@@ -105,4 +107,21 @@ public sealed class ChannelLanesTests
 
     private static int LaneOf(List<PlannedEvent>?[] byLane, string channel)
         => Array.FindIndex(byLane, lane => lane?.Any(e => e.Event.Channel == channel) == true);
+
+    private sealed class CountingTransport : INotificationTransport
+    {
+        private int _requests;
+
+        public int Requests => _requests;
+
+        public int MaxBatchSize => 10;
+
+        public int MaxEventDataBytes => 10_240;
+
+        public Task PublishAsync(IReadOnlyList<OutgoingEvent> events, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _requests);
+            return Task.CompletedTask;
+        }
+    }
 }

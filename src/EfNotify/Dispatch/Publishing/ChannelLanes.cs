@@ -27,10 +27,6 @@ internal static class ChannelLanes
         return (int)(hash % (uint)lanes);
     }
 
-    /// <summary>The events of a claim by lane, each lane in the claim's order; lanes without events are left out.</summary>
-    public static List<List<PlannedEvent>> Split(IReadOnlyList<PlannedEvent> events, int lanes)
-        => Follow(events, lanes, placed: null).OfType<List<PlannedEvent>>().ToList();
-
     /// <summary>
     /// The events of a claim at the index of their lane, each lane in the claim's order; null where a lane has none. A
     /// channel in <paramref name="placed"/> keeps its lane there; any other goes by its name (<see cref="Of"/>).
@@ -50,23 +46,23 @@ internal static class ChannelLanes
 
     /// <summary>
     /// The events of a claim read while nothing is on the wire, at the index of their lane: each channel, as it first
-    /// appears, goes to the lane with the fewest events so far among as many lanes as the claim fills with requests of
-    /// <paramref name="batchSize"/>. A lane's requests go one after the other, so the claim is published in as few
-    /// turns as its events allow, where a hash can give one lane two turns' worth while another idles (issue 13: the
-    /// claims of a steady stream of commits behind a 25 ms round trip), and in no more requests than that takes. Each
-    /// channel's lane is written to <paramref name="placed"/>, for the claims read while this one is on the wire.
+    /// appears, goes to the lane with the fewest events so far among the first <paramref name="fill"/> lanes. A lane's
+    /// requests go one after the other, so the claim is published in as few turns as its events allow, where a hash can
+    /// give one lane two turns' worth while another idles (issue 13: the claims of a steady stream of commits behind a
+    /// 25 ms round trip). Each channel's lane is written to <paramref name="placed"/>, for the claims read while this
+    /// one is on the wire.
     /// </summary>
-    public static List<PlannedEvent>?[] Balance(IReadOnlyList<PlannedEvent> events, int lanes, int batchSize, Dictionary<string, int> placed)
+    public static List<PlannedEvent>?[] Balance(IReadOnlyList<PlannedEvent> events, int lanes, int fill, Dictionary<string, int> placed)
     {
         var byLane = new List<PlannedEvent>?[Math.Max(1, lanes)];
         var counts = new int[byLane.Length];
-        var used = counts.AsSpan(0, Math.Clamp((events.Count + batchSize - 1) / Math.Max(1, batchSize), 1, byLane.Length));
+        var used = counts.AsSpan(0, Math.Clamp(fill, 1, byLane.Length));
         foreach (var planned in events)
         {
             var channel = planned.Event.Channel;
             if (!placed.TryGetValue(channel, out var lane))
             {
-                lane = used.IndexOf(Min(used));
+                lane = IndexOfFewest(used);
                 placed.Add(channel, lane);
             }
 
@@ -77,14 +73,17 @@ internal static class ChannelLanes
         return byLane;
     }
 
-    private static int Min(ReadOnlySpan<int> counts)
+    private static int IndexOfFewest(ReadOnlySpan<int> counts)
     {
-        var min = counts[0];
-        foreach (var count in counts)
+        var fewest = 0;
+        for (var i = 1; i < counts.Length; i++)
         {
-            min = Math.Min(min, count);
+            if (counts[i] < counts[fewest])
+            {
+                fewest = i;
+            }
         }
 
-        return min;
+        return fewest;
     }
 }

@@ -111,7 +111,9 @@ internal sealed partial class ClaimPublication(
         }
 
         var run = new ClaimRun(states, pause.IsPaused, stoppingToken);
-        var byLane = _chain.Place(events, full ? 1 : publisher.MaxBatchSize);
+        // A claim that is not full fills only the lanes its requests need; a full one all of them (see Start).
+        var fill = full ? _chain.Lanes : (events.Count + publisher.MaxBatchSize - 1) / publisher.MaxBatchSize;
+        var byLane = _chain.Place(events, fill);
         _chain.Append(run);
         var work = new List<Task>(byLane.Length);
         for (var i = 0; i < byLane.Length; i++)

@@ -24,16 +24,16 @@ internal sealed class LaneChain
     public int Lanes => _tails.Length;
 
     /// <summary>
-    /// The events of the claim about to be appended, by lane: spread evenly when no claim is on the wire
-    /// (<see cref="ChannelLanes.Balance"/>), else each channel in the lane an earlier claim gave it. The lanes the last
-    /// balanced claim gave are kept until no claim is on the wire: at most a claim's channels.
+    /// The events of the claim about to be appended, by lane: spread evenly over the first <paramref name="fill"/> lanes
+    /// when no claim is on the wire (<see cref="ChannelLanes.Balance"/>), else each channel in the lane an earlier claim
+    /// gave it. The lanes the last balanced claim gave are kept until no claim is on the wire: at most a claim's channels.
     /// </summary>
-    public List<PlannedEvent>?[] Place(IReadOnlyList<PlannedEvent> events, int batchSize)
+    public List<PlannedEvent>?[] Place(IReadOnlyList<PlannedEvent> events, int fill)
     {
         if (_last is null)
         {
             _placed.Clear();
-            return ChannelLanes.Balance(events, _tails.Length, batchSize, _placed);
+            return ChannelLanes.Balance(events, _tails.Length, fill, _placed);
         }
 
         return ChannelLanes.Follow(events, _tails.Length, _placed);
