@@ -31,7 +31,7 @@ public sealed class ShutdownTests
 
         // Three notifications per row, ten events per request: most requests end in the middle of a row, so a stop
         // between two requests usually falls inside a row whose first notifications are already out.
-        const int transactions = 400, perTransaction = 3;
+        const int transactions = 1000, perTransaction = 3;
         for (var t = 0; t < transactions; t++)
         {
             var sequence = t;

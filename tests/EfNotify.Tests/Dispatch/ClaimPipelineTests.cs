@@ -1,7 +1,10 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
+using EfNotify.Diagnostics;
 using EfNotify.Dispatch;
 using EfNotify.Outbox;
+using Microsoft.Extensions.Logging.Abstractions;
+using Polly;
 using static EfNotify.Tests.Dispatch.LaneFixtures;
 
 namespace EfNotify.Tests.Dispatch;
@@ -97,6 +100,30 @@ public sealed class ClaimPipelineTests
         Assert.Equal([0, 2], outcomes[1].States.Select(s => s.Pending)); // row 4 untouched: released, not half published
     }
 
+    [Fact]
+    public async Task A_stop_that_comes_as_a_request_is_about_to_go_still_sends_it_so_no_row_is_left_half_published()
+    {
+        var (a, b) = TwoChannelsOfTwoLanes();
+        // Row 1 has a notification on each lane. Lane a begins it, and the host stops before lane a's request is sent;
+        // lane b then sends row 1's other notification, since row 1 has begun. Lane a's request must go too, else row
+        // 1 is half published, retried, and its notification on b arrives twice.
+        var rows = new List<OutboxMessage> { Row(1, (a, "0a"), (b, "0b")), Row(2, (a, "1a"), (b, "1b")) };
+        var transport = new HeldTransport(hold: []);
+        using var stopping = new CancellationTokenSource();
+        var options = new EfNotifyOptions { MaxRetryAttempts = 3 };
+        var builder = new ResiliencePipelineBuilder().AddStrategy(_ => new StopBeforeFirstRequest(stopping, transport.Answered("0b")), new StopOptions());
+        DispatchPipelines.ConfigurePublish(builder, options, TimeProvider.System, Instrumentation(), NullLogger.Instance);
+        var publication = LaneFixtures.Publication(transport, lanes: 2, builder.Build());
+
+        var outcome = await publication.PublishAsync(rows, full: true, stopping.Token).WaitAsync(Deadline);
+
+        Assert.Equal(["0a", "0b"], transport.Published.Order());
+        Assert.Null(outcome.Stopped); // a stop is not a failed attempt
+        var plan = OutcomePlan.From(rows, outcome, DateTime.UtcNow, maxAttempts: 50, new RetrySchedule(TimeSpan.FromMilliseconds(1), TimeSpan.FromSeconds(1)));
+        Assert.Equal([1L], plan.Delivered);
+        Assert.Equal([2L], plan.Released); // not begun when the host stopped: untouched
+    }
+
     private static ClaimPublication Publication(INotificationTransport transport) => LaneFixtures.Publication(transport, lanes: 2);
 
     private static List<OutboxMessage> Rows(long firstId, params (string Channel, string Item)[] events)
@@ -151,4 +178,29 @@ public sealed class ClaimPipelineTests
         private static TaskCompletionSource Gate(ConcurrentDictionary<string, TaskCompletionSource> gates, string item)
             => gates.GetOrAdd(item, _ => new(TaskCreationOptions.RunContinuationsAsynchronously));
     }
+
+    private static EfNotifyInstrumentation Instrumentation() => new(new OutboxMonitor(), TimeProvider.System, null);
+
+    /// <summary>
+    /// Stops the host as the first request is handed to the retries, and holds that request until <c>after</c> is
+    /// done: the moment between a lane beginning a row and its request going out, which no server can be made to hit.
+    /// </summary>
+    private sealed class StopBeforeFirstRequest(CancellationTokenSource stopping, Task after) : ResilienceStrategy
+    {
+        private int _requests;
+
+        protected override async ValueTask<Outcome<TResult>> ExecuteCore<TResult, TState>(
+            Func<ResilienceContext, TState, ValueTask<Outcome<TResult>>> callback, ResilienceContext context, TState state)
+        {
+            if (Interlocked.Increment(ref _requests) == 1)
+            {
+                await stopping.CancelAsync();
+                await after.WaitAsync(Deadline);
+            }
+
+            return await callback(context, state);
+        }
+    }
+
+    private sealed class StopOptions : ResilienceStrategyOptions;
 }

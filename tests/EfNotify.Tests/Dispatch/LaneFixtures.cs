@@ -9,13 +9,13 @@ namespace EfNotify.Tests.Dispatch;
 /// <summary>What the tests of publishing on lanes share: a publication over a test transport, channels and rows.</summary>
 internal static class LaneFixtures
 {
-    public static ClaimPublication Publication(INotificationTransport transport, int lanes)
+    public static ClaimPublication Publication(INotificationTransport transport, int lanes, ResiliencePipeline? pipeline = null)
     {
         var monitor = new OutboxMonitor();
         var instrumentation = new EfNotifyInstrumentation(monitor, TimeProvider.System, null);
         var pause = new PauseGate(new RetrySchedule(TimeSpan.FromMilliseconds(1), TimeSpan.FromSeconds(1)), TimeProvider.System, instrumentation, monitor, NullLogger.Instance);
         return new ClaimPublication(
-            new BatchPublisher(transport, ResiliencePipeline.Empty, instrumentation, pause, "test"), new ChannelSequences(), new CoalescingStage(TimeProvider.System), pause, lanes, NullLogger.Instance);
+            new BatchPublisher(transport, pipeline ?? ResiliencePipeline.Empty, instrumentation, pause, "test"), new ChannelSequences(), new CoalescingStage(TimeProvider.System), pause, lanes, NullLogger.Instance);
     }
 
     /// <summary>Two channels that fall on different lanes of two.</summary>

@@ -43,13 +43,21 @@ internal sealed class BatchPublisher(
             events[i] = batch[i].Event;
         }
 
+        // A stop of the host only ends the waits for a retry. A request in flight is not cancelled: its outcome is
+        // recorded, so nothing is sent twice. Nor is a first attempt not sent yet: its lane began the batch's rows
+        // (ClaimRun.NextAsync), so other lanes may already carry their other notifications, and a row left half
+        // published would be published again in full.
+        using var retries = stoppingToken.CanBeCanceled ? new RetryStop(stoppingToken) : null;
         try
         {
-            // A request in flight is not cancelled on shutdown: its outcome is recorded, so nothing is sent twice.
             await pipeline.ExecuteAsync(
-                static async (state, _) => await state.transport.PublishAsync(state.events, CancellationToken.None).ConfigureAwait(false),
-                (transport, events),
-                stoppingToken).ConfigureAwait(false);
+                static async (state, _) =>
+                {
+                    state.retries?.Arm();
+                    await state.transport.PublishAsync(state.events, CancellationToken.None).ConfigureAwait(false);
+                },
+                (transport, events, retries),
+                retries?.Token ?? CancellationToken.None).ConfigureAwait(false);
             return null;
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -59,6 +67,31 @@ internal sealed class BatchPublisher(
         catch (Exception exception) when (FailureClassifier.Classify(exception) is not null)
         {
             return FailureClassifier.Classify(exception);
+        }
+    }
+
+    /// <summary>The token the retries of one request wait with: cancelled by a stop of the host once the first attempt has begun, never before.</summary>
+    private sealed class RetryStop(CancellationToken stopping) : IDisposable
+    {
+        private readonly CancellationTokenSource _source = new();
+        private CancellationTokenRegistration _registration;
+        private bool _armed;
+
+        public CancellationToken Token => _source.Token;
+
+        public void Arm()
+        {
+            if (!_armed)
+            {
+                _armed = true;
+                _registration = stopping.UnsafeRegister(static source => ((CancellationTokenSource)source!).Cancel(), _source);
+            }
+        }
+
+        public void Dispose()
+        {
+            _registration.Dispose();
+            _source.Dispose();
         }
     }
 
