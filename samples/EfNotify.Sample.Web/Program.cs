@@ -21,7 +21,18 @@ builder.Services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationSc
     o.Cookie.SameSite = SameSiteMode.Strict;
     o.Events.OnRedirectToLogin = context =>
     {
-        context.Response.StatusCode = StatusCodes.Status401Unauthorized; // JSON endpoints answer 401, the page redirects itself
+        // A page the browser navigates to (the board) goes to the sign-in page; JSON endpoints answer 401, and the
+        // script of the page that called them goes there itself.
+        var headers = context.Request.Headers;
+        if (HttpMethods.IsGet(context.Request.Method) && (headers["Sec-Fetch-Mode"] == "navigate" || headers.Accept.ToString().StartsWith("text/html", StringComparison.Ordinal)))
+        {
+            context.Response.Redirect(o.LoginPath);
+        }
+        else
+        {
+            context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+        }
+
         return Task.CompletedTask;
     };
 });

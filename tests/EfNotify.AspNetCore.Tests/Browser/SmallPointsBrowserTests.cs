@@ -11,6 +11,22 @@ public sealed class SmallPointsBrowserTests(SampleSite site) : IClassFixture<Sam
     private const int General = 1;
 
     [BrowserFact]
+    public async Task A_signed_out_visitor_opening_the_board_is_sent_to_the_sign_in_page_while_the_api_still_answers_401()
+    {
+        var context = await site.Browser.NewContextAsync(new() { BaseURL = site.BaseAddress.ToString() });
+        context.SetDefaultTimeout(60_000); // a deadline, not a delay
+        var page = await context.NewPageAsync();
+
+        await page.GotoAsync("/Board");
+
+        Assert.Contains("/login.html", page.Url, StringComparison.Ordinal);
+        await page.Locator("#sign-in").WaitForAsync();
+        var api = await context.APIRequest.GetAsync("/api/me");
+        Assert.Equal(401, api.Status);
+        await context.CloseAsync();
+    }
+
+    [BrowserFact]
     public async Task Remind_on_a_task_shows_its_assignee_a_toast_naming_who_reminded()
     {
         var alice = await site.SignInAsync("alice", General);
