@@ -22,11 +22,11 @@ public sealed class EfNotifyOptions
     /// How many publish requests the dispatcher has in flight at once (1 to 64). Each channel keeps to one of that many
     /// lanes whose requests go one after the other, so the events of a channel are published in order; a postponed
     /// event holds back the later events of its lane. A request carries at most 10 events, so this bounds what one
-    /// round trip to the server carries: 40 events at the default. Worth raising when the server is far away.
-    /// Default: 4.
+    /// round trip to the server carries: 80 events at the default. Worth raising when the server is far away.
+    /// Default: 8.
     /// </summary>
     [Range(1, 64)]
-    public int MaxRequestsInFlight { get; set; } = 4;
+    public int MaxRequestsInFlight { get; set; } = 8;
 
     /// <summary>
     /// How often the dispatcher looks for rows when nothing woke it: picks up rows of other processes and rows left by a
