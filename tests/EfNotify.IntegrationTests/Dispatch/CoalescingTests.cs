@@ -20,6 +20,23 @@ public sealed class CoalescingTests(SoketiServer server, ITestOutputHelper outpu
     public async Task A_hot_object_committed_100_times_a_second_with_a_250_ms_window_arrives_at_most_5_times_a_second_ending_with_its_last_state()
     {
         await using var host = await NotifyHost.StartAsync(server.Options);
+        await HotObjectAsync(host);
+    }
+
+    /// <summary>
+    /// The same on PostgreSQL, where the leader claims with SQL of its own that skips the held rows by runs of ids, and
+    /// rows are committed by another connection than the one that claims.
+    /// </summary>
+    [PostgresFact]
+    public Task On_PostgreSQL_a_hot_object_committed_100_times_a_second_arrives_at_most_5_times_a_second_ending_with_its_last_state()
+        => PostgresServer.WithDatabaseAndSoketiAsync(async connectionString =>
+        {
+            await using var host = await NotifyHost.StartAsync(server.Options, database: (_, o) => o.UseNpgsql(connectionString));
+            await HotObjectAsync(host);
+        });
+
+    private async Task HotObjectAsync(NotifyHost host)
+    {
         var gauge = await host.AddAsync(new Gauge());
         await host.AllDeliveredAsync(Deadline);
         await using var subscriber = await PusherTestSubscriber.ConnectAsync(server);
