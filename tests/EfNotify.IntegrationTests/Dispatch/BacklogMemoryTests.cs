@@ -48,6 +48,7 @@ public sealed class BacklogMemoryTests
             });
             if ((t + 1) % SampleEvery == 0)
             {
+                host.Logs.Clear(); // the test's collected log grows by an entry or so a transaction; it is not the dispatcher's
                 samples.Add(GC.GetTotalMemory(forceFullCollection: true));
             }
         }
@@ -60,8 +61,12 @@ public sealed class BacklogMemoryTests
         // first row in backoff. The backlog takes far more than the bound: were it held, the check fails. Sizes are of
         // what the dispatcher holds of a row (its payload, and each notification's message, as
         // UTF-16 text) rather than of the payload alone, which is a fraction of it since payloads are compact.
+        // A sample is taken whether or not the dispatcher holds its claim at that moment (it claims, fails, and waits
+        // for the row's next attempt), and a claim as it is held (planned events, lanes and row states beside the
+        // text) measured about 1.5 MB against this estimate's 0.7 MB: samples 5.26, 5.28, 5.28, 6.80, 6.92, 5.52,
+        // 5.57, 7.09, 7.04, 7.07 MB. The two ends may differ by that claim, so the bound is three estimates.
         var claim = Held(rows.Take(ClaimBatchSize));
-        var bound = Math.Max(2 * claim, 1_000_000); // a claim as the dispatcher holds it, twice over, or 1 MB
+        var bound = Math.Max(3 * claim, 1_000_000); // one claim as the dispatcher holds it, with room, or 1 MB
         Assert.True(Held(rows.Skip(3 * SampleEvery)) > 4 * bound, "the backlog outweighs the bound");
         // The median of the last three samples against that of the first three: a single sample swings by up to 1.5 MB
         // either way (seen in both directions, flat around it), where a held backlog grows by about 1.4 MB a sample.

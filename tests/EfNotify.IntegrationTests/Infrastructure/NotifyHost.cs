@@ -200,6 +200,15 @@ public sealed class CollectingLoggerProvider : ILoggerProvider
 
     public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName.StartsWith("EfNotify", StringComparison.Ordinal) ? LogLevel.Debug : LogLevel.Warning);
 
+    /// <summary>Forgets what was collected (a test that measures the heap does not count the test's own log).</summary>
+    public void Clear()
+    {
+        lock (_entries)
+        {
+            _entries.Clear();
+        }
+    }
+
     public void Dispose()
     {
     }
