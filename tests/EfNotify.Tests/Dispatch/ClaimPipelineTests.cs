@@ -124,6 +124,27 @@ public sealed class ClaimPipelineTests
         Assert.Equal([2L], plan.Released); // not begun when the host stopped: untouched
     }
 
+    [Fact]
+    public async Task A_stop_ends_the_wait_for_a_retry_of_a_request_that_failed_and_the_row_waits_for_its_next_attempt()
+    {
+        var (a, _) = TwoChannelsOfTwoLanes();
+        var rows = new List<OutboxMessage> { Row(1, (a, "0a")) };
+        var transport = new HeldTransport(hold: [], fail: "0a");
+        using var stopping = new CancellationTokenSource();
+        var options = new EfNotifyOptions { MaxRetryAttempts = 3, RetryBaseDelay = TimeSpan.FromMinutes(1), MaxBackoff = TimeSpan.FromMinutes(1) };
+        var builder = new ResiliencePipelineBuilder();
+        DispatchPipelines.ConfigurePublish(builder, options, TimeProvider.System, Instrumentation(), NullLogger.Instance);
+        var publication = LaneFixtures.Publication(transport, lanes: 2, builder.Build());
+
+        var publishing = publication.PublishAsync(rows, full: true, stopping.Token);
+        await transport.Answered("0a").WaitAsync(Deadline); // the first attempt failed; the retry waits a minute
+        await stopping.CancelAsync();
+        var outcome = await publishing.WaitAsync(Deadline);
+
+        Assert.Equal((0, FailureClassifier.Stopped.Reason), outcome.Stopped);
+        Assert.Empty(transport.Published);
+    }
+
     private static ClaimPublication Publication(INotificationTransport transport) => LaneFixtures.Publication(transport, lanes: 2);
 
     private static List<OutboxMessage> Rows(long firstId, params (string Channel, string Item)[] events)
