@@ -38,10 +38,11 @@ public sealed class ScratchProject : IAsyncLifetime
         Folder = Directory.CreateTempSubdirectory("efnotify-migrations-").FullName;
         WriteProject();
         await BuildAsync();
-        // Scaffolding needs no database; the connection strings only satisfy the application's registration.
-        await Task.WhenAll(
-            DotnetEfAsync("sqlite", "Data Source=unused.db", "migrations", "add", MigrationName, "--output-dir", "Migrations/sqlite"),
-            DotnetEfAsync("postgres", "Host=127.0.0.1;Database=unused", "migrations", "add", MigrationName, "--output-dir", "Migrations/postgres"));
+        // Scaffolding needs no database; the connection strings only satisfy the application's registration. One after
+        // the other: each run of the tool copies its build host into the project's output, and two at once collide
+        // there ("The file '…/BuildHost-net472/pt-BR/System.CommandLine.resources.dll' already exists", seen in CI).
+        await DotnetEfAsync("sqlite", "Data Source=unused.db", "migrations", "add", MigrationName, "--output-dir", "Migrations/sqlite");
+        await DotnetEfAsync("postgres", "Host=127.0.0.1;Database=unused", "migrations", "add", MigrationName, "--output-dir", "Migrations/postgres");
         await BuildAsync();
     }
 
