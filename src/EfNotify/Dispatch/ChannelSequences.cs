@@ -63,12 +63,24 @@ internal sealed class ChannelSequences
         }
 
         var number = seq = ++state.Seq;
-        var data = new StringBuilder(outgoing.Data.Length + 64).Append(outgoing.Data, 0, outgoing.Data.Length - 1)
-            .Append(CultureInfo.InvariantCulture, $",\"seq\":{seq},\"epoch\":\"{_epoch}\"");
-        var own = state.Own.Where(o => o.Seq > number - 1 - RememberedOwn).ToList();
-        if (own.Count > 0)
+        var body = outgoing.Data.AsSpan(0, outgoing.Data.Length - 1);
+        string data;
+        if (state.Own.Count == 0)
         {
-            data.Append(",\"own\":[").AppendJoin(',', own.Select(o => $"[{o.Seq.ToString(CultureInfo.InvariantCulture)},\"{o.Hash}\"]")).Append(']');
+            // Nearly every event: the message is written once, with no builder between (a copy of each message less).
+            data = string.Create(CultureInfo.InvariantCulture, $"{body},\"seq\":{number},\"epoch\":\"{_epoch}\"}}");
+        }
+        else
+        {
+            var builder = new StringBuilder(outgoing.Data.Length + 64 + (state.Own.Count * 32)).Append(body)
+                .Append(CultureInfo.InvariantCulture, $",\"seq\":{number},\"epoch\":\"{_epoch}\"");
+            var own = state.Own.Where(o => o.Seq > number - 1 - RememberedOwn).ToList();
+            if (own.Count > 0)
+            {
+                builder.Append(",\"own\":[").AppendJoin(',', own.Select(o => $"[{o.Seq.ToString(CultureInfo.InvariantCulture)},\"{o.Hash}\"]")).Append(']');
+            }
+
+            data = builder.Append('}').ToString();
         }
 
         if (outgoing.SocketId is { } socketId)
@@ -80,7 +92,7 @@ internal sealed class ChannelSequences
             }
         }
 
-        return outgoing with { Data = data.Append('}').ToString() };
+        return outgoing with { Data = data };
     }
 
     /// <summary>Gives back the number of an event the server did not accept (it is sent again later with the same one).</summary>

@@ -62,8 +62,8 @@ internal static class PublishPlanner
 
         var unnumbered = payload.AsSpan().TrimStart().StartsWith("[", StringComparison.Ordinal); // first format: published exactly as written
         var events = new List<PlannedEvent>(read.Count);
-        List<(string, string)> refused = [];
-        List<(int, int)> shrunk = [];
+        List<(string, string)>? refused = null; // made only for a row that has some: nearly every row has none
+        List<(int, int)>? shrunk = null;
         for (var index = 0; index < read.Count; index++)
         {
             var outgoing = read[index];
@@ -74,18 +74,18 @@ internal static class PublishPlanner
                 var minimalSize = Encoding.UTF8.GetByteCount(data);
                 if (minimalSize > maxDataBytes)
                 {
-                    refused.Add((OutboxPayload.Alone(payload, index), $"event data is {minimalSize} bytes even in its minimal form; the transport accepts at most {maxDataBytes}"));
+                    (refused ??= []).Add((OutboxPayload.Alone(payload, index), $"event data is {minimalSize} bytes even in its minimal form; the transport accepts at most {maxDataBytes}"));
                     continue;
                 }
 
-                shrunk.Add((index, size));
+                (shrunk ??= []).Add((index, size));
                 outgoing = outgoing with { Data = data };
             }
 
             events.Add(new PlannedEvent(row, index, outgoing) { Unnumbered = unnumbered, Window = windows[index] });
         }
 
-        return new RowPlan(events, refused, shrunk);
+        return new RowPlan(events, refused ?? (IReadOnlyList<(string, string)>)[], shrunk ?? (IReadOnlyList<(int, int)>)[]);
     }
 
     /// <summary>
