@@ -63,25 +63,10 @@ internal sealed class ChannelSequences
         }
 
         var number = seq = ++state.Seq;
-        var body = outgoing.Data.AsSpan(0, outgoing.Data.Length - 1);
-        string data;
-        if (state.Own.Count == 0)
-        {
-            // Nearly every event: the message is written once, with no builder between (a copy of each message less).
-            data = string.Create(CultureInfo.InvariantCulture, $"{body},\"seq\":{number},\"epoch\":\"{_epoch}\"}}");
-        }
-        else
-        {
-            var builder = new StringBuilder(outgoing.Data.Length + 64 + (state.Own.Count * 32)).Append(body)
-                .Append(CultureInfo.InvariantCulture, $",\"seq\":{number},\"epoch\":\"{_epoch}\"");
-            var own = state.Own.Where(o => o.Seq > number - 1 - RememberedOwn).ToList();
-            if (own.Count > 0)
-            {
-                builder.Append(",\"own\":[").AppendJoin(',', own.Select(o => $"[{o.Seq.ToString(CultureInfo.InvariantCulture)},\"{o.Hash}\"]")).Append(']');
-            }
-
-            data = builder.Append('}').ToString();
-        }
+        // Written once, straight into its string: nearly every event names no earlier events of its author.
+        var own = state.Own.Count == 0 ? "" : Own(state.Own, number);
+        var data = string.Create(
+            CultureInfo.InvariantCulture, $"{outgoing.Data.AsSpan(0, outgoing.Data.Length - 1)},\"seq\":{number},\"epoch\":\"{_epoch}\"{own}}}");
 
         if (outgoing.SocketId is { } socketId)
         {
@@ -93,6 +78,15 @@ internal sealed class ChannelSequences
         }
 
         return outgoing with { Data = data };
+    }
+
+    /// <summary>The <c>"own"</c> member naming the author-excluded events among the last <see cref="RememberedOwn"/> before <paramref name="number"/>, or nothing.</summary>
+    private static string Own(List<(long Seq, string Hash)> remembered, long number)
+    {
+        var recent = remembered.Where(o => o.Seq > number - 1 - RememberedOwn).ToList();
+        return recent.Count == 0
+            ? ""
+            : $",\"own\":[{string.Join(',', recent.Select(o => $"[{o.Seq.ToString(CultureInfo.InvariantCulture)},\"{o.Hash}\"]"))}]";
     }
 
     /// <summary>Gives back the number of an event the server did not accept (it is sent again later with the same one).</summary>
